@@ -1,0 +1,63 @@
+"""Strict, JSON-serialisable config dataclasses.
+
+Every config in astroembed derives from :class:`StrictConfig`: ``from_dict`` rejects unknown keys and
+missing keys (naming them), so a config key can never be silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from typing import Any, TypeVar
+
+from .errors import ConfigError
+
+T = TypeVar("T", bound="StrictConfig")
+
+
+class StrictConfig:
+    """Mixin for frozen dataclasses: strict ``from_dict`` / ``to_dict`` (nested configs supported)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            out[f.name] = v.to_dict() if isinstance(v, StrictConfig) else (list(v) if isinstance(v, tuple) else v)
+        return out
+
+    @classmethod
+    def from_dict(cls: type[T], d: dict[str, Any], *, where: str | None = None) -> T:
+        where = where or cls.__name__
+        if not isinstance(d, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {type(d).__name__}")
+        fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(d) - set(fields))
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {unknown}; valid keys are {sorted(fields)}")
+        missing = sorted(set(fields) - set(d))
+        if missing:
+            raise ConfigError(f"{where}: missing key(s) {missing}")
+        hints = typing.get_type_hints(cls)
+        kwargs = {}
+        for name, value in d.items():
+            typ = hints.get(name)
+            if isinstance(typ, type) and issubclass(typ, StrictConfig):
+                value = typ.from_dict(value, where=f"{where}.{name}")
+            elif isinstance(value, list):
+                value = tuple(value)
+            kwargs[name] = value
+        return cls(**kwargs)
+
+    def replace(self: T, **changes) -> T:
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+
+def check_choice(where: str, value, choices) -> None:
+    if value not in choices:
+        raise ConfigError(f"{where}: must be one of {list(choices)}, got {value!r}")
+
+
+def check_positive(where: str, value, *, allow_zero: bool = False) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (value >= 0 if allow_zero else value > 0)
+    if not ok:
+        raise ConfigError(f"{where}: must be a {'non-negative' if allow_zero else 'positive'} number, got {value!r}")
