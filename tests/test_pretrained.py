@@ -200,3 +200,16 @@ def test_cli_models_embed_search_redshift(fake_bundle, tmp_path, rng, capsys):
     z = pd.read_csv(tmp_path / "z.csv")
     assert len(z) == 6 and z["z"].between(0.01, 0.1).all()
     assert main(["embed", str(tmp_path / "nope.csv"), "--kind", "lightcurve", "--out", str(out)]) == 2
+
+
+def test_demo_runs_on_bundled_sample(fake_bundle, capsys):
+    from astroembed.demo import demo_object_ids, load_sample_data, run_demo
+
+    data = load_sample_data()
+    assert len(data["bts"]) == 300 and len(data["osc_lightcurves"]) == len(data["osc_spectra"]) == 24
+    ids = demo_object_ids()
+    assert {lc.object_id for lc in data["bts"]} == set(ids["ztf_bts"])
+    out = run_demo("tiny", k=50, device="cpu")
+    text = capsys.readouterr().out
+    assert "Zero-shot redshift" in text and "retrieval" in text
+    assert 1 <= out["retrieval_median_rank"] <= 24 and 0 <= out["class_accuracy"] <= 1
