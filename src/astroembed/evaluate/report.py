@@ -1,0 +1,413 @@
+"""Run the whole protocol on embeddings or on a model + data set, and report it (table, markdown, JSON)."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .crossval import CVResult, cross_validate_probe, limited_scenario, outer_splits, stratification_key
+from .metrics import confusion_matrices, redshift_metrics, retrieval_metrics, retrieval_ranks
+from .probes import CLASSIFICATION_PROBES, REGRESSION_PROBES, knn_redshift
+
+__all__ = ["EvaluationReport", "evaluate_embeddings", "evaluate_model", "evaluate_zero_shot", "embed_dataset",
+           "MAVEN5", "MAVEN3"]
+
+MAVEN5 = ("Ia", "II", "Ibc", "IIn", "SLSN-I")
+MAVEN3 = ("Ia", "II", "Ibc")
+_CLS_METRICS = ("macro_f1", "micro_f1", "macro_precision", "macro_recall")
+_Z_METRICS = ("r2", "l1", "rmse", "outlier_frac", "outlier_frac_abs")
+_RET_METRICS = ("top1", "top10", "median_rank")
+
+
+@dataclass
+class EvaluationReport:
+    """Results of one evaluation: long-format rows (one per task/subset/modality/scenario/probe/metric),
+    confusion matrices and the configuration.  ``str(report)`` is the markdown."""
+
+    rows: list[dict] = field(default_factory=list)
+    confusion: dict[str, dict] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, *, task, subset, modality, scenario, probe, metric, values, n, params=None):
+        v = np.asarray(values, dtype=np.float64)
+        self.rows.append({"task": task, "subset": subset, "modality": modality, "scenario": scenario,
+                          "probe": probe, "metric": metric, "mean": float(np.nanmean(v)),
+                          "std": float(np.nanstd(v)) if len(v) > 1 else 0.0, "n_repeats": int(len(v)),
+                          "n_objects": int(n), "values": [float(x) for x in v], "params": params})
+
+    def table(self) -> pd.DataFrame:
+        """Long-format DataFrame of all results."""
+        cols = ["task", "subset", "modality", "scenario", "probe", "metric", "mean", "std", "n_repeats",
+                "n_objects", "values", "params"]
+        return pd.DataFrame(self.rows, columns=cols)
+
+    def get(self, **match) -> dict:
+        """The single row matching ``task=…, subset=…, probe=…, metric=…`` etc."""
+        hits = [r for r in self.rows if all(r.get(k) == v for k, v in match.items())]
+        if len(hits) != 1:
+            raise KeyError(f"{len(hits)} rows match {match}")
+        return hits[0]
+
+    def to_dict(self) -> dict:
+        conf = {k: {kk: (vv.tolist() if isinstance(vv, np.ndarray) else vv) for kk, vv in v.items()}
+                for k, v in self.confusion.items()}
+        return {"config": self.config, "info": self.info, "results": self.rows, "confusion": conf}
+
+    def to_json(self, path=None, **kw) -> str:
+        text = json.dumps(self.to_dict(), indent=kw.pop("indent", 1), default=_json_default, **kw)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    def to_markdown(self) -> str:
+        """Maven-style tables: classification, redshift, zero-shot and retrieval, "mean ± std"."""
+        t = self.table()
+        if t.empty:
+            return "(no results)\n"
+        out = []
+        head = self.config.get("title")
+        if head:
+            out.append(f"### {head}\n")
+        fmt = _fmt
+        cls = t[t.task == "classification"]
+        if not cls.empty:
+            cls = cls.assign(col=cls.subset + " " + cls.metric)
+            piv = cls.pivot_table(index=["modality", "scenario", "probe"], columns="col", values="mean", aggfunc="first")
+            sd = cls.pivot_table(index=["modality", "scenario", "probe"], columns="col", values="std", aggfunc="first")
+            order = [c for s in ("5-way", "3-way", "all") for m in _CLS_METRICS if (c := f"{s} {m}") in piv.columns]
+            out.append("**Classification** (stratified CV over objects; mean ± std over folds — over draws "
+                       "for *limited*)\n")
+            out.append(_md(piv[order], sd[order], fmt))
+        z = t[t.task.isin(["redshift", "zero-shot redshift"])]
+        if not z.empty:
+            z = z.assign(probe=np.where(z.task == "zero-shot redshift", "zero-shot " + z.probe, z.probe))
+            piv = z.pivot_table(index=["modality", "scenario", "probe"], columns="metric", values="mean", aggfunc="first")
+            sd = z.pivot_table(index=["modality", "scenario", "probe"], columns="metric", values="std", aggfunc="first")
+            order = [m for m in _Z_METRICS if m in piv.columns]
+            out.append("\n**Redshift** (R², L1 = mean |Δz|, RMSE, outlier fraction |Δz|/(1+z) > 0.15, "
+                       "|Δz| > 0.07)\n")
+            out.append(_md(piv[order], sd[order], fmt))
+        r = t[t.task == "retrieval"]
+        if not r.empty:
+            piv = r.pivot_table(index=["modality"], columns="metric", values="mean", aggfunc="first")
+            sd = r.pivot_table(index=["modality"], columns="metric", values="std", aggfunc="first")
+            order = [m for m in _RET_METRICS if m in piv.columns]
+            n = int(r.n_objects.iloc[0])
+            out.append(f"\n**Cross-modal retrieval** (gallery = test fold; mean ± std over folds; {n} pairs)\n")
+            out.append(_md(piv[order], sd[order], fmt))
+        return "\n".join(out) + "\n"
+
+    def __str__(self) -> str:
+        return self.to_markdown()
+
+    def save(self, out_dir, *, plots: bool = True) -> dict[str, Path]:
+        """Write ``results.json``, ``results.md`` and (``plots``) the confusion-matrix PNGs to ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        files = {"json": out / "results.json", "markdown": out / "results.md"}
+        self.to_json(files["json"])
+        files["markdown"].write_text(self.to_markdown())
+        if plots:
+            from .plots import plot_confusion_matrix
+
+            for key, cm in self.confusion.items():
+                for norm in ("recall", "precision"):
+                    p = out / f"confusion_{_slug(key)}_{norm}.png"
+                    plot_confusion_matrix(cm[norm], cm["labels"], p, normalised=norm,
+                                          title=f"{key} ({norm}-normalised)")
+                    files[f"confusion {key} {norm}"] = p
+        return files
+
+
+def _slug(s: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in s).strip("_")
+
+
+def _fmt(m, s):
+    if not np.isfinite(m):
+        return ""
+    if abs(m) >= 100:
+        return f"{m:.0f} ± {s:.0f}"
+    return f"{m:.3f} ± {s:.3f}"
+
+
+def _md(mean: pd.DataFrame, std: pd.DataFrame, fmt) -> str:
+    idx_names = list(mean.index.names)
+    header = "| " + " | ".join(idx_names + list(mean.columns)) + " |"
+    sep = "|" + "---|" * (len(idx_names) + len(mean.columns))
+    lines = [header, sep]
+    for key in mean.index:
+        key_t = key if isinstance(key, tuple) else (key,)
+        cells = [fmt(mean.loc[key, c], std.loc[key, c]) if pd.notna(mean.loc[key, c]) else "" for c in mean.columns]
+        lines.append("| " + " | ".join([str(k) for k in key_t] + cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def _class_sets(labels, class_sets):
+    lab = np.asarray([None if v is None else str(v) for v in labels], dtype=object)
+    if class_sets != "auto":
+        return {name: tuple(cs) for name, cs in (class_sets or {}).items()}
+    present = set(v for v in lab.tolist() if v is not None)
+    sets = {}
+    for name, cs in (("5-way", MAVEN5), ("3-way", MAVEN3)):
+        if len(present & set(cs)) >= 2:
+            sets[name] = cs
+    if not sets and len(present) >= 2:
+        sets["all"] = tuple(sorted(present))
+    return sets
+
+
+def evaluate_embeddings(embeddings, *, labels=None, redshifts=None, groups=None, n_splits: int = 5, seed: int = 0,
+                        hyperparams="nested", scenarios=("full", "limited"), n_labelled: int = 128,
+                        n_draws: int = 5, class_sets="auto", classification_probes=CLASSIFICATION_PROBES,
+                        regression_probes=REGRESSION_PROBES, zero_shot_k: int = 100, retrieval: bool = True,
+                        title: str | None = None) -> EvaluationReport:
+    """Evaluate frozen embeddings with Maven's protocol.
+
+    Parameters
+    ----------
+    embeddings : dict {modality: (N, D) array} or an array
+        e.g. ``{"lightcurve": E_lc, "spectrum": E_spec}``; row *i* of every modality is the same item.
+    labels : (N,) class labels, ``None`` where unknown
+        5-way (Ia, II, Ibc, IIn, SLSN-I) and 3-way (Ia, II, Ibc) subsets are evaluated when present
+        (``class_sets="auto"``), else all labels; or pass ``{"name": classes}``.
+    redshifts : (N,) float, NaN where unknown
+    groups : (N,) object ids; rows of one object never straddle folds
+    hyperparams : "nested" (inner CV on training folds) or "fixed"
+    scenarios : subset of ("full", "limited"); *limited* = ``n_labelled`` labelled objects, ``n_draws`` draws
+    zero_shot_k : k of the distance-weighted zero-shot kNN redshift (train folds → test fold, and across
+        modalities when two are given)
+    retrieval : evaluate cross-modal retrieval when exactly two modalities are given (gallery = test fold)
+    """
+    if not isinstance(embeddings, dict):
+        embeddings = {"embedding": embeddings}
+    emb = {k: _check_emb(k, v) for k, v in embeddings.items()}
+    n = len(next(iter(emb.values())))
+    if any(len(v) != n for v in emb.values()):
+        raise ValueError(f"evaluate_embeddings: modalities have different lengths {[len(v) for v in emb.values()]}")
+    for s in scenarios:
+        if s not in ("full", "limited"):
+            raise ValueError(f"scenarios: 'full' and/or 'limited', got {s!r}")
+    report = EvaluationReport(config={"n_splits": n_splits, "seed": seed, "hyperparams": hyperparams,
+                                      "scenarios": list(scenarios), "n_labelled": n_labelled, "n_draws": n_draws,
+                                      "zero_shot_k": zero_shot_k, "title": title, "n_items": n})
+    grp = None if groups is None else np.asarray(groups, dtype=object)
+    t0 = time.perf_counter()
+
+    # ---- classification ------------------------------------------------------------------------
+    if labels is not None:
+        lab = np.asarray([None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in labels],
+                         dtype=object)
+        for set_name, classes in _class_sets(lab, class_sets).items():
+            sel = np.flatnonzero(np.isin(lab, list(classes)))
+            if len(sel) < n_splits:
+                continue
+            y = lab[sel]
+            present = [c for c in classes if c in set(y.tolist())]
+            g = None if grp is None else grp[sel]
+            splits = outer_splits(y, g, n_splits, seed)
+            for mod, X in emb.items():
+                for probe in classification_probes:
+                    kw = dict(task="classification", probe=probe, hyperparams=hyperparams, seed=seed, groups=g,
+                              labels=present)
+                    if "full" in scenarios:
+                        res = cross_validate_probe(X[sel], y, splits=splits, **kw)
+                        _add_cv(report, res, "classification", set_name, mod, "full", len(sel), _CLS_METRICS)
+                        cm = confusion_matrices(y, res.predictions, present)
+                        report.confusion[f"{set_name} {mod} {probe}"] = {"labels": present, **cm}
+                    if "limited" in scenarios:
+                        draws = limited_scenario(X[sel], y, n_labelled=n_labelled, n_draws=n_draws, splits=splits, **kw)
+                        _add_draws(report, draws, "classification", set_name, mod, len(sel), _CLS_METRICS)
+
+    # ---- redshift ------------------------------------------------------------------------------
+    if redshifts is not None:
+        z_all = np.asarray(redshifts, dtype=np.float64)
+        sel = np.flatnonzero(np.isfinite(z_all))
+        if len(sel) >= n_splits:
+            z = z_all[sel]
+            if labels is not None:
+                strat = np.asarray(["none" if v is None else str(v) for v in np.asarray(labels, dtype=object)[sel]])
+                _, cnt = np.unique(strat, return_counts=True)
+                if cnt.min() < n_splits:  # merge rare labels so stratification stays valid
+                    rare = set(np.unique(strat)[cnt < n_splits].tolist())
+                    strat = np.array(["rare" if s in rare else s for s in strat])
+            else:
+                strat = stratification_key(None, z)
+            g = None if grp is None else grp[sel]
+            splits = outer_splits(strat, g, n_splits, seed)
+            for mod, X in emb.items():
+                for probe in regression_probes:
+                    kw = dict(task="regression", probe=probe, hyperparams=hyperparams, seed=seed, groups=g)
+                    if "full" in scenarios:
+                        res = cross_validate_probe(X[sel], z, splits=splits, **kw)
+                        _add_cv(report, res, "redshift", "redshift", mod, "full", len(sel), _Z_METRICS)
+                    if "limited" in scenarios:
+                        draws = limited_scenario(X[sel], z, n_labelled=n_labelled, n_draws=n_draws, splits=splits, **kw)
+                        _add_draws(report, draws, "redshift", "redshift", mod, len(sel), _Z_METRICS)
+            # zero-shot kNN: reference = training folds (any modality) -> query = test fold
+            if "full" in scenarios:
+                for q_mod, Xq in emb.items():
+                    for r_mod, Xr in emb.items():
+                        per_fold = []
+                        for tr, te in splits:
+                            zp, _ = knn_redshift(Xq[sel][te], Xr[sel][tr], z[tr], k=zero_shot_k)
+                            per_fold.append(redshift_metrics(z[te], zp))
+                        mod = q_mod if q_mod == r_mod else f"{r_mod}→{q_mod}"
+                        for m in _Z_METRICS:
+                            report.add(task="zero-shot redshift", subset="redshift", modality=mod, scenario="full",
+                                       probe=f"kNN k={zero_shot_k}", metric=m, values=[f[m] for f in per_fold],
+                                       n=len(sel))
+
+    # ---- retrieval -----------------------------------------------------------------------------
+    if retrieval and len(emb) == 2:
+        (ma, A), (mb, B) = emb.items()
+        strat = np.asarray(["none" if v is None else str(v) for v in np.asarray(labels, dtype=object)]) \
+            if labels is not None else np.zeros(n).astype(str)
+        _, cnt = np.unique(strat, return_counts=True)
+        if cnt.min() < n_splits:
+            rare = set(np.unique(strat)[cnt < n_splits].tolist())
+            strat = np.array(["rare" if s in rare else s for s in strat])
+        if n >= n_splits:
+            splits = outer_splits(strat, grp, n_splits, seed)
+            for qa, qb, name in ((A, B, f"{ma}→{mb}"), (B, A, f"{mb}→{ma}")):
+                per_fold = []
+                for _, te in splits:
+                    g = None if grp is None else grp[te]
+                    ranks = retrieval_ranks(qa[te], qb[te], g, g) if _has_dupes(g) else retrieval_ranks(qa[te], qb[te])
+                    per_fold.append(retrieval_metrics(ranks))
+                for m in _RET_METRICS:
+                    report.add(task="retrieval", subset="pairs", modality=name, scenario="full", probe="cosine",
+                               metric=m, values=[f[m] for f in per_fold], n=n)
+            # whole-set retrieval (gallery = all items) for reference
+            ranks = retrieval_ranks(A, B, grp, grp) if _has_dupes(grp) else retrieval_ranks(A, B)
+            report.info["retrieval_whole_set"] = {"n": n, f"{ma}→{mb}": retrieval_metrics(ranks)}
+    report.info["seconds_probes"] = round(time.perf_counter() - t0, 2)
+    return report
+
+
+def _has_dupes(g):
+    return g is not None and len(set(g.tolist())) < len(g)
+
+
+def _add_cv(report, res: CVResult, task, subset, mod, scenario, n, metrics):
+    summ = res.summary()
+    for m in metrics:
+        report.add(task=task, subset=subset, modality=mod, scenario=scenario, probe=res.probe, metric=m,
+                   values=summ[m]["values"], n=n, params=res.params)
+
+
+def _add_draws(report, draws: list[CVResult], task, subset, mod, n, metrics):
+    for m in metrics:
+        vals = [d.summary()[m]["mean"] for d in draws]
+        report.add(task=task, subset=subset, modality=mod, scenario="limited", probe=draws[0].probe, metric=m,
+                   values=vals, n=n, params=[p for d in draws for p in d.params])
+
+
+def _check_emb(name, x) -> np.ndarray:
+    a = np.asarray(x)
+    if a.ndim != 2 or not np.issubdtype(a.dtype, np.floating):
+        raise ValueError(f"embeddings[{name!r}]: expected a float (N, D) array, got {a.dtype} {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"embeddings[{name!r}]: non-finite values")
+    return a.astype(np.float64)
+
+
+def embed_dataset(model, dataset, *, batch_size: int | None = None) -> dict[str, np.ndarray]:
+    """Embed a :class:`~astroembed.datasets.SupernovaDataset` with any object that has
+    ``embed_lightcurve(list) -> (N, D)`` (and ``embed_spectrum`` for paired sets)."""
+    def run(fn, items):
+        if batch_size is None:
+            return np.asarray(fn(items))
+        parts = [np.asarray(fn(items[i:i + batch_size])) for i in range(0, len(items), batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+
+    out = {"lightcurve": run(model.embed_lightcurve, list(dataset.lightcurves))}
+    if getattr(dataset, "spectra", None) is not None and hasattr(model, "embed_spectrum"):
+        out["spectrum"] = run(model.embed_spectrum, list(dataset.spectra))
+    for k, v in out.items():
+        if v.ndim != 2 or len(v) != len(dataset):
+            raise ValueError(f"model.embed_{k}: expected ({len(dataset)}, D), got shape {v.shape}")
+    return out
+
+
+def evaluate_model(model, dataset, *, out=None, plots: bool = True, batch_size: int | None = None,
+                   model_name: str | None = None, **kw) -> EvaluationReport:
+    """Embed ``dataset`` with ``model`` and run :func:`evaluate_embeddings`; write results to ``out``.
+
+    ``model`` is anything with ``embed_lightcurve`` (and ``embed_spectrum`` for paired data), e.g.
+    ``astroembed.load_pretrained("maven")``.  ``dataset`` is a
+    :class:`~astroembed.datasets.SupernovaDataset`.  Extra keywords go to :func:`evaluate_embeddings`.
+    With ``out``, writes ``results.json``, ``results.md``, confusion matrices and (``plots``) the
+    embedding maps and retrieval examples.
+    """
+    t0 = time.perf_counter()
+    emb = embed_dataset(model, dataset, batch_size=batch_size)
+    t_embed = time.perf_counter() - t0
+    name = model_name or type(model).__name__
+    kw.setdefault("title", f"{name} on {dataset.name} ({len(dataset)} items)")
+    report = evaluate_embeddings(emb, labels=dataset.labels, redshifts=dataset.redshifts, groups=dataset.object_ids,
+                                 **kw)
+    report.info.update({"model": name, "dataset": dataset.name, "n_items": len(dataset),
+                        "n_objects": int(len(set(dataset.object_ids.tolist()))),
+                        "dataset_info": {k: v for k, v in dataset.info.items() if k != "data_dir"},
+                        "embedding_dim": {k: int(v.shape[1]) for k, v in emb.items()},
+                        "seconds_embed": round(t_embed, 2), "python": platform.python_version(),
+                        "machine": platform.machine(), "processor": platform.processor() or platform.machine()})
+    try:
+        from importlib.metadata import version
+
+        report.info["astroembed_version"] = version("astroembed")
+    except Exception:  # pragma: no cover - not installed
+        pass
+    if out is not None:
+        out = Path(out)
+        report.save(out, plots=plots)
+        if plots:
+            from .plots import plot_embedding_map, plot_retrieval_examples
+
+            for mod, E in emb.items():
+                plot_embedding_map(E, out / f"embedding_map_{mod}.png", labels=dataset.labels,
+                                   redshift=dataset.redshifts, title=f"{name}: {mod} embeddings, {dataset.name}")
+            if "spectrum" in emb:
+                plot_retrieval_examples(dataset.lightcurves, dataset.spectra, emb["lightcurve"], emb["spectrum"],
+                                        out / "retrieval_examples.png")
+    return report
+
+
+def evaluate_zero_shot(model, reference, query, *, k: int = 100, modality: str = "lightcurve",
+                       reference_modality: str | None = None) -> EvaluationReport:
+    """Zero-shot kNN redshift from a ``reference`` data set (e.g. simulated) to a ``query`` set (e.g. real).
+
+    Uses the redshifts of the reference only; the query redshifts are only used to score.
+    """
+    reference_modality = reference_modality or modality
+    emb_r = embed_dataset(model, reference)
+    emb_q = embed_dataset(model, query)
+    zr, zq = reference.redshifts, query.redshifts
+    okr, okq = np.isfinite(zr), np.isfinite(zq)
+    zp, _ = knn_redshift(emb_q[modality][okq], emb_r[reference_modality][okr], zr[okr], k=k)
+    report = EvaluationReport(config={"zero_shot_k": k, "title": f"zero-shot redshift {reference.name} → {query.name}"})
+    met = redshift_metrics(zq[okq], zp)
+    for m in _Z_METRICS:
+        report.add(task="zero-shot redshift", subset=f"{reference.name}→{query.name}",
+                   modality=modality if modality == reference_modality else f"{reference_modality}→{modality}",
+                   scenario="full", probe=f"kNN k={k}", metric=m, values=[met[m]], n=int(okq.sum()))
+    return report
