@@ -132,3 +132,25 @@ def test_collate_spectra_and_buckets(rng):
         collate_spectra([])
     with pytest.raises(ValueError, match="batch_size"):
         length_buckets([1], 0)
+
+
+@pytest.mark.parametrize("unit_scale", [1e-17, 1.0, 1e6])
+@pytest.mark.parametrize("continuum", ["none", "poly"])
+def test_spectrum_normalisation_is_unit_free(rng, unit_scale, continuum):
+    """cgs spectra (~1e-17 erg/s/cm2/Å) must come out exactly as the same spectrum in other units."""
+    base = make_spectrum(rng)
+    s = ae.Spectrum(wavelength=base.wavelength, flux=base.flux / 1e-16 * unit_scale,
+                    flux_err=base.flux_err / 1e-16 * unit_scale)
+    p = preprocess_spectrum(s, SpectrumPreprocessConfig(continuum=continuum))
+    ref = preprocess_spectrum(ae.Spectrum(wavelength=base.wavelength, flux=base.flux / 1e-16,
+                                          flux_err=base.flux_err / 1e-16), SpectrumPreprocessConfig(continuum=continuum))
+    np.testing.assert_allclose(p.flux, ref.flux, rtol=1e-9, atol=1e-12)
+    assert p.log_scale == pytest.approx(ref.log_scale + np.log10(unit_scale))
+    if continuum == "none":
+        assert np.median(np.abs(p.flux[p.mask])) == pytest.approx(1.0)
+
+
+def test_lightcurve_normalisation_tiny_fluxes():
+    lc = ae.LightCurve(time=[1.0, 2.0], band=["ztfg"] * 2, flux=[1e-15, 2e-15], flux_err=[1e-16, 1e-16])
+    p = preprocess_lightcurve(lc, LightCurvePreprocessConfig())
+    assert p.flux.max() == pytest.approx(1.0) and p.log_scale == pytest.approx(np.log10(2e-15))

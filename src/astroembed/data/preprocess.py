@@ -40,7 +40,12 @@ __all__ = [
     "preprocess_lightcurve", "preprocess_spectrum",
 ]
 
-_EPS = 1e-12
+_EPS = 1e-12  # relative, for standardising log-wavelengths only
+
+
+def _positive(scale: float) -> float:
+    """A normalisation scale: the value itself when > 0 (any unit: cgs spectra have ~1e-17), else 1."""
+    return scale if scale > 0 and np.isfinite(scale) else 1.0
 
 
 @dataclass(frozen=True)
@@ -163,8 +168,7 @@ def preprocess_lightcurve(lc: LightCurve, cfg: LightCurvePreprocessConfig) -> Pr
     else:
         det = np.flatnonzero(f / fe >= cfg.detection_snr)
         t0 = t[det[0]] if len(det) else t[0]
-    scale = float(np.max(f)) if np.max(f) > 0 else float(np.max(fe))
-    scale = max(scale, _EPS)
+    scale = _positive(float(np.max(f)) if np.max(f) > 0 else float(np.max(fe)))
     from .bands import band_wavelength
 
     return ProcessedLightCurve(
@@ -230,18 +234,17 @@ def preprocess_spectrum(spec: Spectrum, cfg: SpectrumPreprocessConfig) -> Proces
         deg = min(cfg.continuum_degree, n_valid - 1)
         coef = np.polynomial.polynomial.polyfit(x, out[mask], deg)
         cont = np.polynomial.polynomial.polyval(x, coef)
-        floor = max(np.median(np.abs(cont)) * 1e-3, _EPS)
+        floor = _positive(np.median(np.abs(cont)) * 1e-3)
         cont = np.where(np.abs(cont) < floor, floor, cont)
         scale = float(np.median(np.abs(cont)))
         out[mask] = out[mask] / cont - 1.0
         err_out[mask] = err_out[mask] / np.abs(cont)
     else:
         ref = np.abs(out[mask])
-        scale = float(np.median(ref) if cfg.normalize == "median" else np.max(ref))
-        scale = max(scale, _EPS)
+        scale = _positive(float(np.median(ref) if cfg.normalize == "median" else np.max(ref)))
         out = out / scale
         err_out = err_out / scale
     out = np.where(mask, out, 0.0)
     err_out = np.where(mask, err_out, 0.0)
     return ProcessedSpectrum(flux=out, flux_err=err_out, mask=mask, wavelength=centers,
-                             log_scale=float(np.log10(max(scale, _EPS))))
+                             log_scale=float(np.log10(_positive(scale))))
