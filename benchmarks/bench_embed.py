@@ -76,12 +76,13 @@ def main(argv=None):
     for L in a.lengths:
         lcs = synthetic_lightcurves(a.n, L, seed=L)
         n_naive = min(a.n, 32 if a.quick else 64)
-        naive = median_time(lambda: [model.embed_lightcurve([lc], progress=False) for lc in lcs[:n_naive]],
+        naive = median_time(lambda lcs=lcs, n_naive=n_naive: [model.embed_lightcurve([lc], progress=False)
+                                                             for lc in lcs[:n_naive]],
                             repeats=3 if not a.quick else 1)
         naive_rate = n_naive / naive
         for bs in a.batch_sizes:
             with torch.inference_mode():
-                t = median_time(lambda: model.embed_lightcurve(lcs, batch_size=bs, progress=False),
+                t = median_time(lambda lcs=lcs, bs=bs: model.embed_lightcurve(lcs, batch_size=bs, progress=False),
                                 repeats=3 if not a.quick else 1)
             rate = a.n / t
             fl, how = forward_flops(model, lcs[: min(a.n, 64)], bs)

@@ -4,9 +4,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import astroembed as ae
-from astroembed.data.collate import collate_lightcurves, collate_spectra, length_buckets, uncollate_lightcurves
-from astroembed.data.preprocess import (LightCurvePreprocessConfig, SpectrumPreprocessConfig, preprocess_lightcurve,
-                                        preprocess_spectrum)
+from astroembed.data.collate import (
+    collate_lightcurves,
+    collate_spectra,
+    length_buckets,
+    uncollate_lightcurves,
+)
+from astroembed.data.preprocess import (
+    LightCurvePreprocessConfig,
+    SpectrumPreprocessConfig,
+    preprocess_lightcurve,
+    preprocess_spectrum,
+)
 from astroembed.data.resample import log_wavelength_grid, resample_flux_conserving
 from astroembed.errors import ConfigError
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .bands import band_wavelength, resolve_bands
 from ._validate import as_float_array, as_optional_float, check_lengths, finite_rows
+from .bands import band_wavelength, resolve_bands
 from .photometry import flux_to_mag, mag_to_flux, rescale_to_ujy
 
 __all__ = ["LightCurve", "Spectrum"]
