@@ -37,21 +37,13 @@ __all__ = ["MavenModel", "MetadataBatch", "Embeddings", "resolve_device", "CONFI
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
+from .._device import resolve_device  # noqa: E402  (re-exported)
+
 #: value of ``model_type`` in config.json
 MODEL_TYPE = "maven"
 _TOP_KEYS_REQUIRED = {"model_type", "config"}
 #: ``metadata`` in config.json is provenance (astroembed/torch versions); it is written, never read back
 _TOP_KEYS_OPTIONAL = {"metadata"}
-
-
-def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
-    """``"auto"`` → CUDA when available else CPU; anything else is passed to :class:`torch.device`."""
-    if device is None or (isinstance(device, str) and device == "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={str(device)!r}: CUDA is not available here; use device='cpu' or 'auto'")
-    return dev
 
 
 @dataclass
