@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._device import resolve_device  # re-exported for astroembed.models users
 from ..data.collate import LightCurveBatch, SpectrumBatch, collate_lightcurves, collate_spectra
 from ..data.containers import LightCurve, Spectrum
 from ..data.preprocess import preprocess_lightcurve, preprocess_spectrum
@@ -37,8 +38,6 @@ __all__ = ["MavenModel", "MetadataBatch", "Embeddings", "resolve_device", "CONFI
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
-from .._device import resolve_device  # noqa: E402  (re-exported)
-
 #: value of ``model_type`` in config.json
 MODEL_TYPE = "maven"
 _TOP_KEYS_REQUIRED = {"model_type", "config"}
