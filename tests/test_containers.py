@@ -153,3 +153,24 @@ def test_spectrum_quantity_and_rest_frame():
     assert r.frame == "rest" and r.wavelength[0] == pytest.approx(4000 / 1.1)
     with pytest.raises(ValueError, match="redshift"):
         ae.Spectrum(wavelength=np.linspace(4000, 5000, 10), flux=np.ones(10)).to_rest_frame()
+
+
+def test_million_pixel_spectrum_and_preprocess():
+    from astroembed.data.preprocess import SpectrumPreprocessConfig, preprocess_spectrum
+
+    n = 1_000_000
+    w = np.linspace(3000.0, 10000.0, n)
+    s = ae.Spectrum(wavelength=w, flux=1.0 + 0.1 * np.sin(w / 50.0))
+    p = preprocess_spectrum(s, SpectrumPreprocessConfig())
+    assert p.mask.all() and np.isfinite(p.flux).all()
+
+
+def test_million_point_lightcurve_truncated_by_policy():
+    from astroembed.data.preprocess import LightCurvePreprocessConfig, preprocess_lightcurve
+
+    n = 1_000_000
+    rng = np.random.default_rng(2)
+    lc = ae.LightCurve(time=np.arange(n, dtype=float), band=np.where(np.arange(n) % 2, "ztfg", "ztfr"),
+                       flux=rng.normal(100, 1, n), flux_err=np.ones(n))
+    p = preprocess_lightcurve(lc, LightCurvePreprocessConfig(max_length=256))
+    assert len(p) == 256 and np.all(np.diff(p.time) > 0)
