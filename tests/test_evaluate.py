@@ -274,3 +274,14 @@ def test_cli_function_on_stand_in(tmp_path, capsys, monkeypatch):
     assert {r["task"] for r in d["results"]} == {"redshift", "zero-shot redshift"}
     with pytest.raises(SystemExit):
         main(["--model", "features", "--data", "nope", "--out", str(tmp_path)])
+
+
+def test_load_dataset_reads_simulated_parquet_dir(tmp_path):
+    import astroembed.simulate as sim
+    from astroembed.evaluate.cli import load_dataset
+
+    ds = sim.simulate(n=8, survey="ztf", seed=5)
+    sim.write_parquet(ds, tmp_path / "s")
+    loaded = load_dataset("sim", sim_dir=tmp_path / "s")
+    assert len(loaded.lightcurves) == 8 and len(loaded.spectra) == 8
+    assert loaded.objects["label"].tolist() == ds.truth["class"].tolist()

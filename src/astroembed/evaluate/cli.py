@@ -39,6 +39,8 @@ def _configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--max-objects", type=int, default=None, help="random subset of the data (quick runs)")
     p.add_argument("--sim-n", type=int, default=2000, help="number of simulated objects for --data/--reference sim")
     p.add_argument("--sim-survey", default="ztf")
+    p.add_argument("--sim-dir", default=None,
+                   help="read the simulated set from this `astroembed simulate --out` directory instead of simulating")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--quick", action="store_true",
@@ -78,7 +80,7 @@ def load_model(name: str):
 
 
 def load_dataset(name: str, *, data_dir=None, classes="maven5", max_objects=None, seed=0, sim_n=2000,
-                 sim_survey="ztf"):
+                 sim_survey="ztf", sim_dir=None):
     """Build the :class:`~astroembed.datasets.SupernovaDataset` for ``--data``."""
     from ..datasets import SupernovaDataset, load_foundation, load_osc_pairs, load_ztf_bts
 
@@ -96,7 +98,12 @@ def load_dataset(name: str, *, data_dir=None, classes="maven5", max_objects=None
         import numpy as np
         import pandas as pd
 
-        sim = simulate(sim_n, survey=sim_survey, seed=seed)
+        if sim_dir is not None:  # a data set written by `astroembed simulate --out DIR`
+            from astroembed.simulate import read_parquet
+
+            sim = read_parquet(sim_dir)
+        else:
+            sim = simulate(sim_n, survey=sim_survey, seed=seed)
         truth = sim.truth.reset_index(drop=True)
         ids = truth["object_id"].tolist() if "object_id" in truth else list(range(len(truth)))
         objects = pd.DataFrame({"object_id": ids, "label": truth["class"].astype(object).tolist(),
@@ -124,7 +131,7 @@ def run_evaluate_cli(args) -> int:
         max_obj = min(max_obj or 300, 300)
     model = load_model(args.model)
     ds = load_dataset(args.data, data_dir=args.data_dir, classes=args.classes, max_objects=max_obj, seed=args.seed,
-                      sim_n=args.sim_n, sim_survey=args.sim_survey)
+                      sim_n=args.sim_n, sim_survey=args.sim_survey, sim_dir=args.sim_dir)
     out = Path(args.out)
     scenarios = ("full",) if args.no_limited else ("full", "limited")
     report = evaluate_model(model, ds, out=out, plots=plots, batch_size=args.batch_size, model_name=args.model,
@@ -133,7 +140,7 @@ def run_evaluate_cli(args) -> int:
     text = report.to_markdown()
     if args.reference:
         ref = load_dataset(args.reference, data_dir=args.data_dir, classes=args.classes, max_objects=max_obj,
-                           seed=args.seed, sim_n=args.sim_n, sim_survey=args.sim_survey)
+                           seed=args.seed, sim_n=args.sim_n, sim_survey=args.sim_survey, sim_dir=args.sim_dir)
         zs = evaluate_zero_shot(model, ref, ds, k=args.zero_shot_k)
         zs.to_json(out / "zero_shot.json")
         (out / "zero_shot.md").write_text(zs.to_markdown())
