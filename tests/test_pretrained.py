@@ -213,3 +213,25 @@ def test_demo_runs_on_bundled_sample(fake_bundle, capsys):
     text = capsys.readouterr().out
     assert "Zero-shot redshift" in text and "retrieval" in text
     assert 1 <= out["retrieval_median_rank"] <= 24 and 0 <= out["class_accuracy"] <= 1
+
+
+@pytest.mark.parametrize("name", ["maven", "maven-sim"])
+def test_bundled_weights_contract(name):
+    """The shipped models load (sha256 checked) and give finite unit-norm float32 embeddings."""
+    from astroembed.demo import load_sample_data
+
+    assert name in ae.list_models()
+    model = ae.load_pretrained(name, device="cpu")
+    data = load_sample_data()
+    E = model.embed_lightcurve(data["bts"][:20])
+    S = model.embed_spectrum(data["osc_spectra"][:5])
+    for X, n in ((E, 20), (S, 5)):
+        assert X.shape == (n, model.embed_dim) and X.dtype == np.float32 and X.flags["C_CONTIGUOUS"]
+        assert np.isfinite(X).all()
+        np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1.0, atol=1e-5)
+    # one object alone == the same object inside a batch
+    np.testing.assert_allclose(model.embed_lightcurve(data["bts"][3]), E[3:4], atol=1e-5)
+    z, z_err = ae.zero_shot_redshift(E[:5], E[5:], [lc.redshift for lc in data["bts"][5:20]], k=10)
+    assert np.isfinite(z).all() and (z_err >= 0).all()
+    scores, ids = ae.cross_modal_search(E[:2], ae.EmbeddingIndex(S), k=3)
+    assert scores.shape == ids.shape == (2, 3)
