@@ -77,7 +77,7 @@ def simulate(n: int = 1000, survey: str = "ztf", seed: int = 0, *, classes=None,
              spectrum_phase=(-10.0, 30.0), n_spectra: int = 1, instrument: str | None = None, bands=None,
              forced_photometry: bool = False, min_detections: int = 3, peak_mag_max: float | None = None,
              host_fraction=0.0, templates_dir=None, workers: int = 1, progress: bool = False,
-             max_tries: int = 2000) -> SimulatedDataset:
+             max_tries: int = 20000) -> SimulatedDataset:
     """Simulate ``n`` supernovae, each with a light curve and a spectrum from one SED.
 
     Parameters

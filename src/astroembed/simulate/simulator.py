@@ -77,7 +77,7 @@ def _check_range(name, value, lo=-np.inf, hi=np.inf, strict=True):
 
 def make_config(*, seed=0, survey="ztf", classes=None, redshift_range=None, spectrum_phase=(-10.0, 30.0),
                 n_spectra=1, instrument=None, bands=None, forced_photometry=False, min_detections=3,
-                peak_mag_max=None, host_fraction=0.0, max_tries=2000, templates_dir=None) -> SimConfig:
+                peak_mag_max=None, host_fraction=0.0, max_tries=20000, templates_dir=None) -> SimConfig:
     """Validate the user's options into a :class:`SimConfig`; errors name the offending key."""
     seed = _check_int("seed", seed, 0)
     sv = get_survey(survey)
