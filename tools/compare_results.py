@@ -20,7 +20,7 @@ HEADLINES = [  # (label, task, subset, modality, scenario, probe, metric)
     ("redshift R², kNN", "redshift", None, "lightcurve", "full", "knn", "r2"),
     ("redshift R², ridge", "redshift", None, "lightcurve", "full", "ridge", "r2"),
     ("redshift R², zero-shot kNN k=100", "zero-shot redshift", None, "lightcurve", "full", None, "r2"),
-    ("redshift outliers |Δz|/(1+z)>0.15, kNN", "redshift", None, "lightcurve", "full", "knn", "outlier_frac"),
+    ("redshift outliers abs(Δz)/(1+z) > 0.15, kNN", "redshift", None, "lightcurve", "full", "knn", "outlier_frac"),
     ("LC→spectrum top-1", "retrieval", None, None, None, None, "top1"),
     ("LC→spectrum top-10", "retrieval", None, None, None, None, "top10"),
     ("LC→spectrum median rank", "retrieval", None, None, None, None, "median_rank"),
