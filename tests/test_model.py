@@ -217,6 +217,18 @@ def test_config_round_trip_rebuilds_identical_model(tmp_path):
     assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
 
 
+def _assert_config_change_matters(base, changed, method, objs):
+    """Models built from the two configs (same seed) differ in their parameters or in their embeddings."""
+    torch.manual_seed(0)
+    ma = MavenModel(base)
+    torch.manual_seed(0)
+    mb = MavenModel(changed)
+    sa, sb = ma.state_dict(), mb.state_dict()
+    same_params = sa.keys() == sb.keys() and all(sa[k].shape == sb[k].shape and torch.equal(sa[k], sb[k]) for k in sa)
+    if same_params:
+        assert not np.allclose(getattr(ma, method)(objs), getattr(mb, method)(objs), atol=1e-6)
+
+
 @pytest.mark.parametrize("field,value", [
     ("d_model", 12), ("n_layers", 2), ("n_heads", 4), ("ff_dim", 24), ("time_base", 100.0),
     ("band_encoding", "linear"), ("band_base", 50.0), ("scale_input", "feature"), ("log_scale_offset", 5.0),
@@ -226,14 +238,7 @@ def test_every_lightcurve_encoder_key_is_used(field, value, rng):
     lcs = [make_lightcurve(rng, n=n) for n in (6, 15)]
     base = tiny_config()
     changed = base.replace(lightcurve=dataclasses.replace(base.lightcurve, **{field: value}))
-    torch.manual_seed(0)
-    ma = MavenModel(base)
-    torch.manual_seed(0)
-    mb = MavenModel(changed)
-    sa, sb = ma.state_dict(), mb.state_dict()
-    same_params = sa.keys() == sb.keys() and all(sa[k].shape == sb[k].shape and torch.equal(sa[k], sb[k]) for k in sa)
-    if same_params:
-        assert not np.allclose(ma.embed_lightcurve(lcs), mb.embed_lightcurve(lcs), atol=1e-6)
+    _assert_config_change_matters(base, changed, "embed_lightcurve", lcs)
 
 
 @pytest.mark.parametrize("field,value", [("patch_size", 4), ("wavelength_encoding", "log"),
@@ -244,14 +249,7 @@ def test_every_spectrum_encoder_key_is_used(field, value, rng):
     base = tiny_config(spectrum=SpectrumEncoderConfig(d_model=8, n_layers=1, n_heads=2, ff_dim=16, patch_size=8,
                                                       scale_input="token" if field == "log_scale_offset" else "none"))
     changed = base.replace(spectrum=dataclasses.replace(base.spectrum, **{field: value}))
-    torch.manual_seed(0)
-    ma = MavenModel(base)
-    torch.manual_seed(0)
-    mb = MavenModel(changed)
-    sa, sb = ma.state_dict(), mb.state_dict()
-    same_params = sa.keys() == sb.keys() and all(sa[k].shape == sb[k].shape and torch.equal(sa[k], sb[k]) for k in sa)
-    if same_params:
-        assert not np.allclose(ma.embed_spectrum(specs), mb.embed_spectrum(specs), atol=1e-6)
+    _assert_config_change_matters(base, changed, "embed_spectrum", specs)
 
 
 def test_unknown_and_missing_config_keys_error():
