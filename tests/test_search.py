@@ -467,14 +467,14 @@ def test_bad_constructor_arguments():
 
 def test_docstring_examples(monkeypatch):
     # the examples use the public names (ae.EmbeddingIndex ...); expose them if __init__ does not yet
-    from astroembed import _faiss_backend, tasks
+    from astroembed import _faiss_backend, _index_io, search_result, tasks
 
     for name in ("EmbeddingIndex", "SearchResult"):
         monkeypatch.setattr(astroembed, name, getattr(search, name), raising=False)
     for name in ("cross_modal_search", "zero_shot_redshift", "knn_classify", "KNNClassification"):
         monkeypatch.setattr(astroembed, name, getattr(tasks, name), raising=False)
     monkeypatch.setattr(search, "_hint_shown", True)
-    for mod in (search, tasks, _optional, _faiss_backend):
+    for mod in (search, search_result, _index_io, tasks, _optional, _faiss_backend):
         result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
         assert result.failed == 0, f"{mod.__name__}: {result.failed} doctest failure(s)"
     assert doctest.testmod(search).attempted > 5

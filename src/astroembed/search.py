@@ -16,16 +16,15 @@ stored vectors and the queries are normalised to unit length, so scores are cosi
 
 from __future__ import annotations
 
-import json
 import logging
-import numbers
 import warnings
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from . import _optional
+from ._index_io import FORMAT_NAME, FORMAT_VERSION, _IndexPersistence  # noqa: F401 (FORMAT_*: re-exported)
+from ._search_inputs import RESERVED_COLUMNS, _as_ids, _as_metadata, _normalise, as_vectors, check_k  # noqa: F401 (re-exports)
+from .search_result import SearchResult
 
 __all__ = ["EmbeddingIndex", "SearchResult"]
 
@@ -33,9 +32,6 @@ logger = logging.getLogger(__name__)
 
 METRICS = ("cosine", "ip", "l2")
 BACKENDS = ("auto", "faiss", "torch")
-RESERVED_COLUMNS = ("query", "rank", "id", "score")
-FORMAT_NAME = "astroembed.EmbeddingIndex"
-FORMAT_VERSION = 1
 _TORCH_CHUNK = 1 << 24  # scores computed per chunk of queries: at most this many floats at once
 
 _hint_shown = False
@@ -51,181 +47,6 @@ def _hint_faiss_missing(reason: str = "") -> None:
     if reason:
         msg += f" {reason}"
     warnings.warn(msg, UserWarning, stacklevel=4)
-
-
-# ---------------------------------------------------------------------------------------- validation
-def check_k(k, name: str = "k") -> int:
-    """Return ``k`` as a positive int, or raise TypeError/ValueError naming ``name``."""
-    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (numbers.Integral, np.integer)):
-        raise TypeError(f"{name}: expected a positive integer, got {type(k).__name__} {k!r}")
-    if k <= 0:
-        raise ValueError(f"{name}: must be a positive integer (>= 1), got {k}")
-    return int(k)
-
-
-def as_vectors(name: str, x, dim: int | None = None, *, allow_1d: bool = False) -> np.ndarray:
-    """Turn ``x`` into a C-contiguous float32 (n, dim) array of finite numbers, or raise.
-
-    Accepts numpy arrays, nested lists and torch tensors.  A 1-D input is one vector when
-    ``allow_1d``.  The error messages name ``name`` and the expected/given dimensions.
-    """
-    if x is None:
-        raise TypeError(f"{name}: expected a 2-D array of embeddings, got None")
-    if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch tensor
-        x = x.detach().cpu().numpy()
-    if isinstance(x, (str, bytes)):
-        raise TypeError(f"{name}: expected a 2-D array of embeddings, got a string")
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # ragged lists
-        raise ValueError(f"{name}: cannot convert to a 2-D array of numbers ({exc})") from None
-    if arr.dtype.kind not in "fiu":
-        raise TypeError(f"{name}: expected a float array of embeddings, got dtype {arr.dtype}")
-    if arr.ndim == 1 and allow_1d:
-        arr = arr.reshape(1, -1)
-    if arr.ndim != 2:
-        extra = " (a single (D,) vector is accepted for queries)" if allow_1d else ""
-        raise ValueError(f"{name}: expected a 2-D array of shape (n, D){extra}, got shape {arr.shape}")
-    if dim is not None and arr.shape[1] != dim:
-        raise ValueError(f"{name}: dimension mismatch, the index holds {dim}-D vectors but {name} has "
-                         f"{arr.shape[1]} columns (shape {arr.shape}); embed with the same model as the index")
-    if arr.shape[1] == 0:
-        raise ValueError(f"{name}: vectors must have at least one dimension, got shape {arr.shape}")
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    bad = ~np.isfinite(arr).all(axis=1)
-    if bad.any():
-        raise ValueError(f"{name}: {int(bad.sum())} row(s) contain NaN/inf (or overflow float32), first at rows "
-                         f"{np.flatnonzero(bad)[:5].tolist()}; drop or fix them")
-    return arr
-
-
-def _normalise(name: str, x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x.astype(np.float64), axis=1)
-    zero = norms == 0
-    if zero.any():
-        raise ValueError(f"{name}: {int(zero.sum())} zero-length vector(s) at rows {np.flatnonzero(zero)[:5].tolist()}"
-                         "; cosine similarity is undefined for them (use metric='ip' or 'l2', or drop them)")
-    return np.ascontiguousarray(x / norms[:, None], dtype=np.float32)
-
-
-def _as_ids(ids, n: int) -> np.ndarray:
-    if isinstance(ids, (str, bytes)):
-        raise TypeError("ids: expected one id per vector (a 1-D array), got a single string")
-    if hasattr(ids, "to_numpy"):
-        ids = ids.to_numpy()
-    arr = np.asarray(ids)
-    if arr.ndim != 1:
-        raise ValueError(f"ids: expected a 1-D array, got shape {arr.shape}")
-    if len(arr) != n:
-        raise ValueError(f"ids: length mismatch, {len(arr)} ids for {n} vectors")
-    if arr.dtype.kind == "O" and n and all(isinstance(v, str) for v in arr):
-        arr = arr.astype(str)
-    elif arr.dtype.kind == "O" and n and all(isinstance(v, (numbers.Integral, np.integer))
-                                             and not isinstance(v, (bool, np.bool_)) for v in arr):
-        arr = arr.astype(np.int64)
-    if arr.dtype.kind == "U":
-        return arr
-    if arr.dtype.kind in "iu":
-        if arr.dtype.kind == "u" and n and arr.max() > np.iinfo(np.int64).max:
-            raise ValueError("ids: unsigned ids larger than int64 max are not supported")
-        return arr.astype(np.int64)
-    if n == 0:
-        return arr.astype(np.int64)
-    raise TypeError(f"ids: expected integers or strings, got dtype {arr.dtype} (e.g. {arr[:1].tolist()}); "
-                    "convert them, e.g. ids.astype(str)")
-
-
-def _as_metadata(metadata, n: int):
-    import pandas as pd
-
-    if hasattr(metadata, "to_pandas") and not isinstance(metadata, pd.DataFrame):  # astropy Table
-        try:
-            metadata = metadata.to_pandas(index=False)
-        except TypeError:
-            metadata = metadata.to_pandas()
-    if isinstance(metadata, pd.Series):
-        metadata = metadata.to_frame()
-    try:
-        df = pd.DataFrame(metadata)
-    except Exception as exc:
-        raise TypeError(f"metadata: expected a pandas DataFrame, an astropy Table or a dict of columns ({exc})") from None
-    if len(df) != n:
-        raise ValueError(f"metadata: length mismatch, {len(df)} rows for {n} vectors")
-    df.columns = [str(c) for c in df.columns]
-    clash = sorted(set(df.columns) & set(RESERVED_COLUMNS))
-    if clash:
-        raise ValueError(f"metadata: column(s) {clash} clash with the columns SearchResult.metadata adds "
-                         f"{list(RESERVED_COLUMNS)}; rename them (e.g. df.rename(columns={{'id': 'object_id'}}))")
-    return df.reset_index(drop=True)
-
-
-# ---------------------------------------------------------------------------------------- result
-class SearchResult:
-    """Result of :meth:`EmbeddingIndex.search`: unpacks as ``scores, ids = result``.
-
-    Attributes
-    ----------
-    scores : numpy.ndarray, float32, (n_queries, n_cols)
-        Similarities (cosine / ip: higher is closer) or squared L2 distances (l2: lower is closer),
-        best first.  ``n_cols = min(k, len(index))``.
-    ids : numpy.ndarray, (n_queries, n_cols)
-        The user ids of the neighbours in rank order: int64, or an object array of ``str``.
-    indices : numpy.ndarray, int64, (n_queries, n_cols)
-        Row positions of the neighbours in the index (order of ``add``).
-    metadata : pandas.DataFrame
-        One row per (query, neighbour) in long format: columns ``query`` (query row), ``rank``
-        (0 = best), ``id``, ``score``, then the index's metadata columns.  Built on first access.
-
-    Examples
-    --------
-    >>> import numpy as np, astroembed as ae
-    >>> index = ae.EmbeddingIndex(np.eye(3), ids=["a", "b", "c"], metadata={"z": [0.1, 0.2, 0.3]})
-    >>> scores, ids = index.search([1.0, 0.1, 0.0], k=2)
-    >>> ids.tolist()
-    [['a', 'b']]
-    >>> index.search([1.0, 0.1, 0.0], k=2).metadata[["rank", "id", "z"]].to_dict("list")
-    {'rank': [0, 1], 'id': ['a', 'b'], 'z': [0.1, 0.2]}
-    """
-
-    __slots__ = ("scores", "ids", "indices", "_meta_source", "_metadata")
-
-    def __init__(self, scores: np.ndarray, ids: np.ndarray, indices: np.ndarray, meta_source=None):
-        self.scores = scores
-        self.ids = ids
-        self.indices = indices
-        self._meta_source = meta_source
-        self._metadata = None
-
-    def __iter__(self):
-        yield self.scores
-        yield self.ids
-
-    def __len__(self) -> int:
-        return 2
-
-    def __getitem__(self, i):
-        return (self.scores, self.ids)[i]
-
-    @property
-    def metadata(self):
-        if self._metadata is None:
-            import pandas as pd
-
-            nq, nc = self.indices.shape
-            cols = {"query": np.repeat(np.arange(nq, dtype=np.int64), nc),
-                    "rank": np.tile(np.arange(nc, dtype=np.int64), nq),
-                    "id": self.ids.ravel(),
-                    "score": self.scores.ravel()}
-            df = pd.DataFrame(cols)
-            src = self._meta_source
-            if src is not None and len(src.columns):
-                extra = src.iloc[self.indices.ravel()].reset_index(drop=True)
-                df = pd.concat([df, extra], axis=1)
-            self._metadata = df
-        return self._metadata
-
-    def __repr__(self) -> str:
-        return f"SearchResult(n_queries={self.scores.shape[0]}, k={self.scores.shape[1]})"
 
 
 # ---------------------------------------------------------------------------------------- torch backend
@@ -281,7 +102,7 @@ class _TorchBackend:
 
 
 # ---------------------------------------------------------------------------------------- the index
-class EmbeddingIndex:
+class EmbeddingIndex(_IndexPersistence):
     """A searchable collection of embeddings with user ids and per-row metadata.
 
     Parameters
@@ -600,138 +421,3 @@ class EmbeddingIndex:
         if ids.dtype.kind == "U":
             ids = ids.astype(object)
         return SearchResult(np.ascontiguousarray(D, dtype=np.float32), ids, nbr.astype(np.int64), self._meta)
-
-    # ------------------------------------------------------------------ persistence
-    def save(self, path, *, overwrite: bool = False) -> Path:
-        """Write the index to a directory (no pickle anywhere).
-
-        Files: ``manifest.json`` (format, astroembed version, dim, metric, factory, ntotal, search
-        parameters), ``vectors.npy`` (Flat indexes, any backend; portable with or without faiss) or
-        ``index.faiss`` (other factories, ``faiss.write_index``), ``ids.npy`` (int64 or unicode),
-        and ``metadata.parquet`` when there is metadata.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            Directory to create.
-        overwrite : bool
-            Allow writing into an existing non-empty directory.
-
-        Returns
-        -------
-        pathlib.Path
-            The directory.
-
-        Examples
-        --------
-        >>> import numpy as np, astroembed as ae, tempfile, os
-        >>> d = os.path.join(tempfile.mkdtemp(), "idx")
-        >>> _ = ae.EmbeddingIndex(np.eye(3), ids=["a", "b", "c"]).save(d)
-        >>> ae.EmbeddingIndex.load(d).search(np.eye(3)[1], k=1)[1].tolist()
-        [['b']]
-        """
-        from . import __version__
-
-        path = Path(path)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())) and not overwrite:
-            raise FileExistsError(f"path: {str(path)!r} exists and is not an empty directory; "
-                                  "pass overwrite=True or choose a new path")
-        if self._backend is None:
-            raise ValueError("index: nothing to save, the index has no dimension yet (create it with dim= "
-                             "or add vectors)")
-        path.mkdir(parents=True, exist_ok=True)
-        for stale in ("vectors.npy", "index.faiss", "metadata.parquet", "ids.npy"):
-            (path / stale).unlink(missing_ok=True)
-        if self._factory == "Flat":
-            storage = "vectors.npy"
-            np.save(path / storage, self._backend.reconstruct_all(), allow_pickle=False)
-        else:
-            storage = "index.faiss"
-            self._backend.write(path / storage)
-        np.save(path / "ids.npy", self._ids, allow_pickle=False)
-        if self._meta is not None:
-            try:
-                self._meta.to_parquet(path / "metadata.parquet", index=False)
-            except Exception as exc:
-                raise ValueError(f"metadata: cannot be written to parquet ({exc}); convert object columns "
-                                 "to plain str/number columns") from None
-        manifest = {
-            "format": FORMAT_NAME, "format_version": FORMAT_VERSION, "astroembed_version": __version__,
-            "dim": self._dim, "metric": self._metric, "index_factory": self._factory, "ntotal": self.ntotal,
-            "storage": storage, "id_kind": "str" if self._ids.dtype.kind == "U" else "int",
-            "has_metadata": self._meta is not None, "nprobe": self.nprobe, "ef_search": self.ef_search,
-            "backend_at_save": self.backend,
-        }
-        (path / "manifest.json").write_text(json.dumps(manifest, indent=2))
-        return path
-
-    @classmethod
-    def load(cls, path, *, device: str = "auto", backend: str = "auto") -> EmbeddingIndex:
-        """Read an index written by :meth:`save`.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            The directory written by :meth:`save`.
-        device, backend : str
-            As in the constructor.  A Flat index loads with either backend; other factories need faiss.
-
-        Returns
-        -------
-        EmbeddingIndex
-
-        Examples
-        --------
-        >>> import numpy as np, astroembed as ae, tempfile, os
-        >>> d = ae.EmbeddingIndex(np.eye(2)).save(os.path.join(tempfile.mkdtemp(), "i"))
-        >>> len(ae.EmbeddingIndex.load(d, backend="torch"))
-        2
-        """
-        import pandas as pd
-
-        path = Path(path)
-        mpath = path / "manifest.json"
-        if not mpath.is_file():
-            raise FileNotFoundError(f"path: no manifest.json in {str(path)!r}; is this a directory written by "
-                                    "EmbeddingIndex.save()?")
-        try:
-            man: dict[str, Any] = json.loads(mpath.read_text())
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"path: {str(mpath)!r} is not valid JSON ({exc})") from None
-        if man.get("format") != FORMAT_NAME or man.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"path: {str(mpath)!r} is not an astroembed index manifest of format version "
-                             f"{FORMAT_VERSION} (format={man.get('format')!r}, version={man.get('format_version')!r})")
-        dim, n = int(man["dim"]), int(man["ntotal"])
-        ids = np.load(path / "ids.npy", allow_pickle=False)
-        if ids.shape != (n,):
-            raise ValueError(f"path: ids.npy has shape {ids.shape}, the manifest says {n} vectors")
-        meta = pd.read_parquet(path / "metadata.parquet") if man.get("has_metadata") else None
-        if man["storage"] == "vectors.npy":
-            vectors = np.load(path / "vectors.npy", allow_pickle=False)
-            if vectors.shape != (n, dim):
-                raise ValueError(f"path: vectors.npy has shape {vectors.shape}, the manifest says ({n}, {dim})")
-            self = cls(metric=man["metric"], index_factory="Flat", device=device, dim=dim, backend=backend)
-            if n:
-                self.add(vectors, ids=ids, metadata=meta)
-            return self
-        if man["storage"] != "index.faiss":
-            raise ValueError(f"path: unknown storage {man['storage']!r} in {str(mpath)!r}")
-        if backend == "torch":
-            raise ValueError(f"backend: {man['index_factory']!r} indexes need faiss; use backend='auto'")
-        faiss = _optional.require("faiss", f"loading the {man['index_factory']!r} index in {str(path)!r}")
-        from ._faiss_backend import FaissBackend
-
-        self = cls(metric=man["metric"], index_factory=man["index_factory"], device=device, backend=backend)
-        n_gpu = faiss.get_num_gpus() if hasattr(faiss, "get_num_gpus") else 0
-        self._backend = FaissBackend.read(faiss, path / "index.faiss", man["metric"], man["index_factory"],
-                                          use_gpu=n_gpu > 0 and self._device_req != "cpu")
-        if self._backend.dim != dim or self._backend.ntotal != n:
-            raise ValueError(f"path: index.faiss holds ({self._backend.ntotal}, {self._backend.dim}) vectors, "
-                             f"the manifest says ({n}, {dim})")
-        self._dim, self._ids = dim, ids
-        self._meta = meta.reset_index(drop=True) if meta is not None else None
-        if man.get("nprobe"):
-            self.nprobe = man["nprobe"]
-        if man.get("ef_search"):
-            self.ef_search = man["ef_search"]
-        return self

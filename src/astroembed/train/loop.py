@@ -18,11 +18,8 @@ plain Python values only; no arbitrary objects are unpickled).  The weights user
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
 import math
-import os
 import random
 import sys
 import time
@@ -32,21 +29,27 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ConfigError
 from ..models.model import MavenModel, resolve_device
-from .augment import augment_lightcurve, augment_spectrum
-from .baselines import SupervisedLightCurveModel, SupervisedModelConfig
-from .config import RUN_LEVEL_KEYS, TrainConfig
+from .baselines import SupervisedLightCurveModel
+from .batching import _Batcher, _eval_batches, epoch_batches
+from .checkpoint import (
+    _CKPT_FORMAT,
+    CHECKPOINT_NAME,
+    _comparable,
+    _data_fingerprint,
+    _finite_state,
+    _save_checkpoint,
+)
+from .config import TrainConfig
 from .data import PairedData, load_source, prepare_data
 from .folds import split_for_run, write_folds
+from .history import _write_history
+from .model_setup import _amp, _lr_lambda, _maven, _param_groups, apply_freeze, build_model, load_init
 
 __all__ = ["train", "TrainResult", "TrainingDivergedError", "epoch_batches", "CHECKPOINT_NAME"]
-
-CHECKPOINT_NAME = "last.pt"
-_CKPT_FORMAT = "astroembed-train-checkpoint-v1"
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -67,235 +70,9 @@ class TrainResult:
     model: nn.Module | None = None
 
 
-# -- batches ---------------------------------------------------------------------------------------
-def epoch_batches(n: int, lengths: np.ndarray, batch_size: int, seed: int, epoch: int, bucketing: bool
-                  ) -> list[np.ndarray]:
-    """Training batches of one epoch, a pure function of its arguments.
-
-    Shuffled; with ``bucketing``, chunks of 50 batches are sorted by length before being cut (less
-    padding) and the batch order is shuffled again.  The last incomplete batch is dropped when there is
-    more than one batch (in-batch negatives need full batches).
-    """
-    rng = np.random.default_rng([seed, epoch, 1])
-    perm = rng.permutation(n)
-    if bucketing:
-        chunk = batch_size * 50
-        perm = np.concatenate([p[np.argsort(lengths[p], kind="stable")]
-                               for p in (perm[i:i + chunk] for i in range(0, n, chunk))])
-    batches = [perm[i:i + batch_size] for i in range(0, n, batch_size)]
-    if len(batches) > 1 and len(batches[-1]) < batch_size:
-        batches = batches[:-1]
-    if bucketing:
-        batches = [batches[i] for i in rng.permutation(len(batches))]
-    return batches
-
-
-def _eval_batches(n: int, batch_size: int, seed: int) -> list[np.ndarray]:
-    perm = np.random.default_rng([seed, 99]).permutation(n)
-    batches = [perm[i:i + batch_size] for i in range(0, n, batch_size)]
-    if len(batches) > 1 and len(batches[-1]) < 2:
-        batches[-2] = np.concatenate([batches[-2], batches[-1]])
-        batches = batches[:-1]
-    return batches
-
-
-# -- model construction ----------------------------------------------------------------------------
-def build_model(cfg: TrainConfig) -> nn.Module:
-    torch.manual_seed(cfg.seed)
-    if cfg.task == "supervised":
-        s = cfg.supervised
-        return SupervisedLightCurveModel(SupervisedModelConfig(cfg.model, s.class_names, s.head_hidden_dim))
-    return MavenModel(cfg.model)
-
-
-def _maven(model: nn.Module) -> MavenModel:
-    return model.encoder if isinstance(model, SupervisedLightCurveModel) else model
-
-
-def load_init(model: nn.Module, path: str | os.PathLike) -> list[str]:
-    """Copy the encoders (and logit scales) shared with the pre-trained model at ``path``.
-
-    Raises :class:`ConfigError` when a shared encoder's config (or preprocessing, band vocabulary,
-    embedding size) differs: those weights belong to another config.
-    """
-    target = _maven(model)
-    src = MavenModel.from_pretrained(path, device="cpu")
-    shared = [m for m in target.modalities if m in src.modalities]
-    if not shared:
-        raise ConfigError(f"init_from {path}: no modality in common (it has {list(src.modalities)}, the model "
-                          f"{list(target.modalities)})")
-    a, b = src.config, target.config
-    checks = [("embed_dim", a.embed_dim, b.embed_dim)]
-    for m in shared:
-        checks.append((m, getattr(a, m), getattr(b, m)))
-        if m in ("lightcurve", "spectrum"):
-            checks.append((f"{m}_preprocess", getattr(a, f"{m}_preprocess"), getattr(b, f"{m}_preprocess")))
-        if m == "lightcurve":
-            checks.append(("band_vocab", a.band_vocab, b.band_vocab))
-    diff = [name for name, x, y in checks if x != y]
-    if diff:
-        raise ConfigError(f"init_from {path}: the pre-trained model was built with another config; these "
-                          f"differ from TrainConfig.model: {diff}")
-    for m in shared:
-        target.encoder(m).load_state_dict(src.encoder(m).state_dict())
-    src_scales = dict(src.logit_scales.named_parameters()) | dict(src.logit_scales.named_buffers())
-    with torch.no_grad():
-        for name, t in list(target.logit_scales.named_parameters()) + list(target.logit_scales.named_buffers()):
-            if name in src_scales:
-                t.copy_(src_scales[name])
-    return shared
-
-
-def apply_freeze(model: nn.Module, modalities: list[str]) -> None:
-    """Freeze the pre-trained encoders except their input layers and first block."""
-    target = _maven(model)
-    for m in modalities:
-        enc = target.encoder(m)
-        for p in enc.parameters():
-            p.requires_grad_(False)
-        keep = list(enc.input_modules) + [enc.blocks[0]]
-        for mod in keep:
-            for p in mod.parameters():
-                p.requires_grad_(True)
-        if getattr(enc, "scale_input", None) == "token":
-            enc.scale_type.requires_grad_(True)
-
-
-def _param_groups(model: nn.Module, weight_decay: float):
-    skip = {id(p) for m in model.modules() if isinstance(m, (nn.Embedding, nn.LayerNorm)) for p in m.parameters()}
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        if not p.requires_grad:
-            continue
-        if p.ndim < 2 or id(p) in skip or "logit_scales" in name or name.endswith("query"):
-            no_decay.append(p)
-        else:
-            decay.append(p)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
-def _lr_lambda(warmup: int, total: int, min_ratio: float):
-    def f(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        prog = min(1.0, (step - warmup) / max(1, total - warmup))
-        return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * prog))
-    return f
-
-
-# -- helpers ---------------------------------------------------------------------------------------
-def _amp(cfg: TrainConfig, device: torch.device):
-    if device.type != "cuda" or cfg.amp == "off":
-        return None, None
-    if cfg.amp == "bf16" or (cfg.amp == "auto" and torch.cuda.is_bf16_supported()):
-        return torch.bfloat16, None
-    return torch.float16, torch.amp.GradScaler("cuda")
-
-
-def _data_fingerprint(data: PairedData, split: np.ndarray) -> str:
-    h = hashlib.sha256()
-    h.update("\x1f".join(map(str, data.object_ids.tolist())).encode())
-    h.update("\x1f".join(map(str, split.tolist())).encode())
-    h.update("\x1f".join(map(str, data.labels.tolist())).encode())
-    h.update(np.ascontiguousarray(data.redshifts).tobytes())
-    return h.hexdigest()
-
-
-def _comparable(cfg: TrainConfig) -> dict:
-    d = cfg.to_dict()
-    for k in RUN_LEVEL_KEYS:
-        d.pop(k, None)
-    return json.loads(json.dumps(d))
-
-
-def _finite_state(model: nn.Module) -> bool:
-    return all(bool(torch.isfinite(t).all()) for t in model.state_dict().values() if t.is_floating_point())
-
-
 def _ids_preview(data: PairedData, idx) -> str:
     ids = [str(data.object_ids[i]) for i in idx[:5]]
     return ", ".join(ids) + (" …" if len(idx) > 5 else "")
-
-
-class _Batcher:
-    """Turns row indices into model-ready batches (with or without augmentation)."""
-
-    def __init__(self, cfg: TrainConfig, model: nn.Module, data: PairedData):
-        self.cfg, self.data, self.maven = cfg, data, _maven(model)
-        self.mods = cfg.data.modalities
-        self.model = model
-        if isinstance(model, SupervisedLightCurveModel):
-            self.class_t = model.class_targets(data.labels)
-
-    def __call__(self, idx: np.ndarray, rng: np.random.Generator | None, device) -> dict:
-        d, aug = self.data, self.cfg.augment
-        out = {}
-        if "lightcurve" in self.mods:
-            items = [d.lightcurves[i] for i in idx]
-            if rng is not None:
-                items = [augment_lightcurve(p, rng, aug) for p in items]
-            out["lightcurve"] = self.maven.collate_lightcurves(items).to(device)
-        if "spectrum" in self.mods:
-            from ..data.collate import collate_spectra
-
-            items = [d.spectra[i] for i in idx]
-            if rng is not None:
-                items = [augment_spectrum(p, rng, aug) for p in items]
-            out["spectrum"] = collate_spectra(items).to(device)
-        if "metadata" in self.mods:
-            out["metadata"] = self.maven.collate_metadata(d.labels[idx], d.redshifts[idx]).to(device)
-        if self.cfg.task == "supervised":
-            out["class"] = torch.from_numpy(self.class_t[idx]).to(device)
-            out["redshift"] = torch.from_numpy(d.redshifts[idx].astype(np.float32)).to(device)
-        return out
-
-    def loss(self, batch: dict) -> torch.Tensor:
-        if self.cfg.task == "clip":
-            embs = self.model(**{m: batch[m] for m in self.mods})
-            return self.model.loss(embs)[0]
-        logits, zp = self.model(batch["lightcurve"])
-        y = batch["class"]
-        ce = F.cross_entropy(logits.float(), y, ignore_index=-100) if bool((y >= 0).any()) else logits.sum() * 0
-        z = batch["redshift"]
-        ok = torch.isfinite(z)
-        mse = ((zp.float()[ok] - z[ok]) ** 2).mean() if bool(ok.any()) else zp.sum() * 0
-        return ce + self.cfg.supervised.redshift_weight * mse
-
-
-def _save_checkpoint(path: Path, state: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
-def _write_history(out: Path, history: list[dict]) -> None:
-    if not history:
-        return
-    keys = list(history[0])
-    with open(out / "history.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        w.writerows(history)
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - matplotlib is in the 'train' extra
-        return
-    ep = [h["epoch"] for h in history]
-    fig, ax = plt.subplots(figsize=(5, 3.2), dpi=120)
-    ax.plot(ep, [h["train_loss"] for h in history], "o-", label="train")
-    ax.plot(ep, [h["val_loss"] for h in history], "s-", label="validation")
-    best = min(history, key=lambda h: h["val_loss"])
-    ax.axvline(best["epoch"], color="0.6", ls=":", label=f"best (epoch {best['epoch']})")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.legend(frameon=False)
-    fig.tight_layout()
-    fig.savefig(out / "loss_curve.png")
-    plt.close(fig)
 
 
 # -- the loop --------------------------------------------------------------------------------------

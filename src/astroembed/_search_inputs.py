@@ -1,0 +1,114 @@
+"""Input validation for :mod:`astroembed.search`: vectors, ``k``, ids and metadata."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+RESERVED_COLUMNS = ("query", "rank", "id", "score")
+
+
+def check_k(k, name: str = "k") -> int:
+    """Return ``k`` as a positive int, or raise TypeError/ValueError naming ``name``."""
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (numbers.Integral, np.integer)):
+        raise TypeError(f"{name}: expected a positive integer, got {type(k).__name__} {k!r}")
+    if k <= 0:
+        raise ValueError(f"{name}: must be a positive integer (>= 1), got {k}")
+    return int(k)
+
+
+def as_vectors(name: str, x, dim: int | None = None, *, allow_1d: bool = False) -> np.ndarray:
+    """Turn ``x`` into a C-contiguous float32 (n, dim) array of finite numbers, or raise.
+
+    Accepts numpy arrays, nested lists and torch tensors.  A 1-D input is one vector when
+    ``allow_1d``.  The error messages name ``name`` and the expected/given dimensions.
+    """
+    if x is None:
+        raise TypeError(f"{name}: expected a 2-D array of embeddings, got None")
+    if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch tensor
+        x = x.detach().cpu().numpy()
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{name}: expected a 2-D array of embeddings, got a string")
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists
+        raise ValueError(f"{name}: cannot convert to a 2-D array of numbers ({exc})") from None
+    if arr.dtype.kind not in "fiu":
+        raise TypeError(f"{name}: expected a float array of embeddings, got dtype {arr.dtype}")
+    if arr.ndim == 1 and allow_1d:
+        arr = arr.reshape(1, -1)
+    if arr.ndim != 2:
+        extra = " (a single (D,) vector is accepted for queries)" if allow_1d else ""
+        raise ValueError(f"{name}: expected a 2-D array of shape (n, D){extra}, got shape {arr.shape}")
+    if dim is not None and arr.shape[1] != dim:
+        raise ValueError(f"{name}: dimension mismatch, the index holds {dim}-D vectors but {name} has "
+                         f"{arr.shape[1]} columns (shape {arr.shape}); embed with the same model as the index")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name}: vectors must have at least one dimension, got shape {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    bad = ~np.isfinite(arr).all(axis=1)
+    if bad.any():
+        raise ValueError(f"{name}: {int(bad.sum())} row(s) contain NaN/inf (or overflow float32), first at rows "
+                         f"{np.flatnonzero(bad)[:5].tolist()}; drop or fix them")
+    return arr
+
+
+def _normalise(name: str, x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x.astype(np.float64), axis=1)
+    zero = norms == 0
+    if zero.any():
+        raise ValueError(f"{name}: {int(zero.sum())} zero-length vector(s) at rows {np.flatnonzero(zero)[:5].tolist()}"
+                         "; cosine similarity is undefined for them (use metric='ip' or 'l2', or drop them)")
+    return np.ascontiguousarray(x / norms[:, None], dtype=np.float32)
+
+
+def _as_ids(ids, n: int) -> np.ndarray:
+    if isinstance(ids, (str, bytes)):
+        raise TypeError("ids: expected one id per vector (a 1-D array), got a single string")
+    if hasattr(ids, "to_numpy"):
+        ids = ids.to_numpy()
+    arr = np.asarray(ids)
+    if arr.ndim != 1:
+        raise ValueError(f"ids: expected a 1-D array, got shape {arr.shape}")
+    if len(arr) != n:
+        raise ValueError(f"ids: length mismatch, {len(arr)} ids for {n} vectors")
+    if arr.dtype.kind == "O" and n and all(isinstance(v, str) for v in arr):
+        arr = arr.astype(str)
+    elif arr.dtype.kind == "O" and n and all(isinstance(v, (numbers.Integral, np.integer))
+                                             and not isinstance(v, (bool, np.bool_)) for v in arr):
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind == "U":
+        return arr
+    if arr.dtype.kind in "iu":
+        if arr.dtype.kind == "u" and n and arr.max() > np.iinfo(np.int64).max:
+            raise ValueError("ids: unsigned ids larger than int64 max are not supported")
+        return arr.astype(np.int64)
+    if n == 0:
+        return arr.astype(np.int64)
+    raise TypeError(f"ids: expected integers or strings, got dtype {arr.dtype} (e.g. {arr[:1].tolist()}); "
+                    "convert them, e.g. ids.astype(str)")
+
+
+def _as_metadata(metadata, n: int):
+    import pandas as pd
+
+    if hasattr(metadata, "to_pandas") and not isinstance(metadata, pd.DataFrame):  # astropy Table
+        try:
+            metadata = metadata.to_pandas(index=False)
+        except TypeError:
+            metadata = metadata.to_pandas()
+    if isinstance(metadata, pd.Series):
+        metadata = metadata.to_frame()
+    try:
+        df = pd.DataFrame(metadata)
+    except Exception as exc:
+        raise TypeError(f"metadata: expected a pandas DataFrame, an astropy Table or a dict of columns ({exc})") from None
+    if len(df) != n:
+        raise ValueError(f"metadata: length mismatch, {len(df)} rows for {n} vectors")
+    df.columns = [str(c) for c in df.columns]
+    clash = sorted(set(df.columns) & set(RESERVED_COLUMNS))
+    if clash:
+        raise ValueError(f"metadata: column(s) {clash} clash with the columns SearchResult.metadata adds "
+                         f"{list(RESERVED_COLUMNS)}; rename them (e.g. df.rename(columns={{'id': 'object_id'}}))")
+    return df.reset_index(drop=True)
