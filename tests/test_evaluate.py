@@ -285,3 +285,19 @@ def test_load_dataset_reads_simulated_parquet_dir(tmp_path):
     loaded = load_dataset("sim", sim_dir=tmp_path / "s")
     assert len(loaded.lightcurves) == 8 and len(loaded.spectra) == 8
     assert loaded.objects["label"].tolist() == ds.truth["class"].tolist()
+
+
+def test_load_model_from_run_directories(tmp_path):
+    """`--model DIR` loads a trained CLIP run or the supervised baseline's run from its config.json."""
+    from astroembed.evaluate.cli import load_model
+    from astroembed.models.config import LightCurveEncoderConfig, MavenConfig
+    from astroembed.models.model import MavenModel
+    from astroembed.train.baselines import SupervisedLightCurveModel, SupervisedModelConfig
+
+    enc = MavenConfig(embed_dim=8, lightcurve=LightCurveEncoderConfig(d_model=8, n_layers=1, n_heads=2, ff_dim=8),
+                      spectrum=None, spectrum_preprocess=None)
+    SupervisedLightCurveModel(SupervisedModelConfig(encoder=enc, class_names=("Ia", "II"))).save_pretrained(
+        tmp_path / "sup")
+    MavenModel(enc).save_pretrained(tmp_path / "clip")
+    assert isinstance(load_model(str(tmp_path / "sup")), SupervisedLightCurveModel)
+    assert isinstance(load_model(str(tmp_path / "clip")), MavenModel)

@@ -58,7 +58,8 @@ def add_evaluate_subparser(subparsers) -> argparse.ArgumentParser:
 
 
 def load_model(name: str):
-    """Resolve ``--model``: ``features``, ``module:attr``, or ``astroembed.load_pretrained(name)``."""
+    """Resolve ``--model``: ``features``, ``module:attr``, a trained run directory (CLIP model or the
+    supervised baseline), or ``astroembed.load_pretrained(name)``."""
     if name == "features":
         from .baselines import FeatureEmbedder
 
@@ -71,6 +72,11 @@ def load_model(name: str):
         if not hasattr(obj, "embed_lightcurve"):
             raise TypeError(f"--model {name}: {obj!r} has no embed_lightcurve method")
         return obj
+    cfg_file = Path(name) / "config.json"
+    if cfg_file.is_file():  # a trained run directory: CLIP model or the supervised light-curve baseline
+        from .crossfit_train import _load_model
+
+        return _load_model(name, "auto")
     try:
         from astroembed import load_pretrained  # lazy: the models package may not exist yet
     except ImportError as e:
