@@ -183,3 +183,10 @@ def test_evaluate_fold_uses_only_training_folds_for_probes():
     rep = acc.report({}, {})
     assert rep.get(task="classification", subset="5-way", probe="knn", metric="micro_f1")["mean"] == 0.0
     assert rep.get(task="zero-shot redshift", metric="l1")["mean"] == pytest.approx(0.2, abs=1e-3)
+
+
+def test_astroembed_crossfit_subcommand(tmp_path, capsys):
+    from astroembed.cli import main as cli_main
+
+    assert cli_main(["crossfit", "--config", str(tmp_path / "missing.json"), "--out", str(tmp_path / "o")]) == 2
+    assert "missing.json" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""The ``astroembed`` command line: ``models | embed | search | redshift | simulate | train | evaluate | demo``.
+"""The ``astroembed`` command line: ``models | embed | search | redshift | simulate | train | evaluate | crossfit | demo``.
 
 Sub-commands owned by sub-packages register themselves through ``add_*_subparser`` hooks, imported
 lazily so that ``astroembed --help`` stays fast and optional dependencies stay optional.
@@ -16,6 +16,7 @@ _HOOKS = [
     ("astroembed.simulate.cli", "add_simulate_subparser"),
     ("astroembed.train.cli", "add_train_subparser"),
     ("astroembed.evaluate.cli", "add_evaluate_subparser"),
+    ("astroembed.evaluate.crossfit", "add_crossfit_subparser"),
     ("astroembed.demo", "add_demo_subparser"),
 ]
 

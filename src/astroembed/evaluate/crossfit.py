@@ -138,8 +138,7 @@ def run_crossfit(cfg: CrossFitConfig, out, *, resume: bool = False, only_folds=N
     return reports
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m astroembed.evaluate.crossfit", description=__doc__.splitlines()[0])
+def _configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--config", required=True, help="crossfit config (JSON), see configs/crossfit_*.json")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--resume", action="store_true", help="continue / reuse the stage runs already in --out")
@@ -151,7 +150,26 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", help="override the config's data_dir")
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--no-progress", action="store_true")
-    a = p.parse_args(argv)
+    return p
+
+
+def add_crossfit_subparser(subparsers) -> argparse.ArgumentParser:
+    """``astroembed crossfit``: the same options as ``python -m astroembed.evaluate.crossfit``."""
+    p = subparsers.add_parser("crossfit", help="cross-fitted evaluation of fine-tuned models on real data",
+                              description=__doc__.splitlines()[0])
+    _configure(p)
+    p.set_defaults(func=run_crossfit_cli)
+    return p
+
+
+def main(argv=None) -> int:
+    p = _configure(argparse.ArgumentParser(prog="python -m astroembed.evaluate.crossfit",
+                                           description=__doc__.splitlines()[0]))
+    return run_crossfit_cli(p.parse_args(argv))
+
+
+def run_crossfit_cli(a) -> int:
+    """Run the cross-fit described by parsed arguments ``a``; returns the exit code."""
     try:
         cfg = load_crossfit_config(a.config)
         over = {k: v for k, v in (("device", a.device), ("num_threads", a.num_threads), ("data_dir", a.data_dir))
