@@ -19,7 +19,6 @@ from pathlib import Path
 from astroembed.evaluate.crossfit import _base_model_dict, load_crossfit_config, stage_train_config
 from astroembed.models.hub import resolve_model_dir
 from astroembed.models.registry import bundled_weights_dir, write_registry_entry
-from astroembed.train.config import TrainConfig
 from astroembed.train.loop import train
 
 
@@ -38,12 +37,9 @@ def main() -> None:
     init = str(resolve_model_dir(cfg.base_model)[0]) if cfg.base_model else None
     log = []
     for i, st in enumerate(cfg.stages):
-        tc = stage_train_config(cfg, i, 0, model=model_dict, init_from=init, out_fold=out, folds_file=out / "unused",
+        # fold=None: every development object except the demo ones
+        tc = stage_train_config(cfg, i, None, model=model_dict, init_from=init, out_fold=out, folds_file=None,
                                 progress=False)
-        d = json.loads(json.dumps(tc.to_dict()))
-        for key in ("folds_file", "exclude_folds"):  # train on every development object except the demo ones
-            d["data"]["kwargs"].pop(key, None)
-        tc = TrainConfig.from_dict(d)
         t0 = time.perf_counter()
         res = train(tc, resume=args.resume and (Path(tc.output_dir) / "checkpoints" / "last.pt").exists())
         if res.model is None or res.status == "interrupted":

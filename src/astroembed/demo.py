@@ -100,9 +100,10 @@ def run_demo(model_name: str = "maven", k: int = 100, device: str = "auto") -> d
     ids = [s.object_id for s in specs]
     res = cross_modal_search(model.embed_lightcurve(lcs), EmbeddingIndex(S, ids=ids), k=len(specs))
     ranks = np.array([list(row).index(oid) + 1 for row, oid in zip(res.ids, ids)])
+    label_of = {s.object_id: s.label for s in specs}
     print(f"\n3. Light curve -> spectrum retrieval among {len(specs)} real OSC pairs")
     rows = [{"query (light curve)": lc.object_id, "class": lc.label,
-             "top-3 spectra": ", ".join(f"{i} ({next(s.label for s in specs if s.object_id == i)}, {sc:.2f})"
+             "top-3 spectra": ", ".join(f"{i} ({label_of[i]}, {sc:.2f})"
                                         for i, sc in zip(res.ids[q][:3], res.scores[q][:3])),
              "rank of own spectrum": int(ranks[q])} for q, lc in enumerate(lcs[:8])]
     print(pd.DataFrame(rows).to_string(index=False))

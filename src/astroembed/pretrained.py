@@ -53,7 +53,6 @@ def load_pretrained(name_or_path: str | os.PathLike = "maven", *, revision: str 
     from .models.model import MavenModel
 
     path, kind = resolve_model_dir(name_or_path, revision=revision, cache_dir=cache_dir)
-    model = MavenModel.from_pretrained(path)
-    model = model.to(resolve_device(device)).eval()
+    model = MavenModel.from_pretrained(path, device=resolve_device(device))
     model.source = {"name_or_path": str(name_or_path), "kind": kind, "path": str(path), "revision": revision}
     return model

@@ -74,9 +74,9 @@ def load_model(name: str):
         return obj
     cfg_file = Path(name) / "config.json"
     if cfg_file.is_file():  # a trained run directory: CLIP model or the supervised light-curve baseline
-        from .crossfit_train import _load_model
+        from .crossfit_train import load_trained_model
 
-        return _load_model(name, "auto")
+        return load_trained_model(name, "auto")
     try:
         from astroembed import load_pretrained  # lazy: the models package may not exist yet
     except ImportError as e:

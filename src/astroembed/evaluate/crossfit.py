@@ -42,12 +42,12 @@ from .crossfit_config import (  # noqa: F401 (_MANAGED: re-exported)
     StageConfig,
     load_crossfit_config,
 )
-from .crossfit_train import (  # noqa: F401 (_base_model_dict, _load_model, _elapsed, _n_rows: re-exported)
+from .crossfit_train import (  # noqa: F401 (_base_model_dict, load_trained_model, _elapsed, _n_rows: re-exported)
     _base_model_dict,
     _elapsed,
-    _load_model,
     _n_rows,
     _train_fold,
+    load_trained_model,
     stage_train_config,
 )
 from .fold_eval import _Acc, _embed, _probe, evaluate_fold  # noqa: F401 (_probe: re-exported)

@@ -25,9 +25,13 @@ def _base_model_dict(cfg: CrossFitConfig) -> dict:
     return {**d, **(cfg.model_overrides or {})}
 
 
-def stage_train_config(cfg: CrossFitConfig, i: int, fold: int, *, model: dict, init_from: str | None,
-                       out_fold: Path, folds_file: Path, progress: bool = True):
-    """The :class:`TrainConfig` of stage ``i`` for fold ``fold`` (a plain, re-runnable training config)."""
+def stage_train_config(cfg: CrossFitConfig, i: int, fold: int | None, *, model: dict, init_from: str | None,
+                       out_fold: Path, folds_file: Path | None, progress: bool = True):
+    """The :class:`TrainConfig` of stage ``i`` for fold ``fold`` (a plain, re-runnable training config).
+
+    ``fold=None`` (with ``folds_file=None``) trains on every development object except the demo ones,
+    as the release run does.
+    """
     from ..train.config import AugmentConfig, OptimConfig, SupervisedConfig, TrainConfig
 
     st = cfg.stages[i]
@@ -40,18 +44,20 @@ def stage_train_config(cfg: CrossFitConfig, i: int, fold: int, *, model: dict, i
     if isinstance(t.get("supervised"), dict):
         t["supervised"] = {**SupervisedConfig().to_dict(), **t["supervised"]}
     d.update(t)
-    kwargs = {**(cfg.data or {}).get(st.source, {}), "data_dir": cfg.data_dir, "exclude_demo_ids": True,
-              "folds_file": str(folds_file), "exclude_folds": [int(fold)]}
+    kwargs = {**(cfg.data or {}).get(st.source, {}), "data_dir": cfg.data_dir, "exclude_demo_ids": True}
+    if fold is not None:
+        kwargs.update(folds_file=str(folds_file), exclude_folds=[int(fold)])
     d.update(model=model, init_from=init_from, output_dir=str(out_fold / f"stage{i + 1}_{st.name}"),
              data={"source": "callable", "target": SOURCES[st.source], "kwargs": kwargs,
                    "modalities": list(st.modalities), "label_column": "class", "redshift_column": "redshift",
                    "drop_invalid": True, "cache": None},
              cv={"n_folds": cfg.n_folds, "fold": None, "seed": cfg.folds_seed,
                  "validation_fraction": st.validation_fraction})
-    return TrainConfig.from_dict(json.loads(json.dumps(d)), where=f"stages[{i}] ({st.name}), fold {fold}")
+    return TrainConfig.from_dict(json.loads(json.dumps(d)), where=f"stages[{i}] ({st.name}), fold {fold if fold is not None else 'none (all data)'}")
 
 
-def _load_model(path, device):
+def load_trained_model(path, device):
+    """Load a trained run directory: a CLIP model or the supervised light-curve baseline (by ``model_type``)."""
     from ..models.hub import resolve_model_dir
     from ..models.model import MavenModel
     from ..train.baselines import SupervisedLightCurveModel
@@ -103,4 +109,4 @@ def _train_fold(cfg, k, out, folds_file, *, resume, max_epochs, progress):
         model = res.model
         init = str(res.output_dir)
         model_dict = None if isinstance(model, SupervisedLightCurveModel) else model.config.to_dict()
-    return (model if model is not None else _load_model(cfg.base_model, cfg.device)), info
+    return (model if model is not None else load_trained_model(cfg.base_model, cfg.device)), info
