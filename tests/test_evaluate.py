@@ -290,9 +290,9 @@ def test_load_dataset_reads_simulated_parquet_dir(tmp_path):
 def test_load_model_from_run_directories(tmp_path):
     """`--model DIR` loads a trained CLIP run or the supervised baseline's run from its config.json."""
     from astroembed.evaluate.cli import load_model
-    from astroembed.models.config import LightCurveEncoderConfig, MavenConfig
-    from astroembed.models.model import MavenModel
-    from astroembed.train.baselines import SupervisedLightCurveModel, SupervisedModelConfig
+    from astroembed.models.maven.config import LightCurveEncoderConfig, MavenConfig
+    from astroembed.models.maven.model import MavenModel
+    from astroembed.models.supervised import SupervisedLightCurveModel, SupervisedModelConfig
 
     enc = MavenConfig(embed_dim=8, lightcurve=LightCurveEncoderConfig(d_model=8, n_layers=1, n_heads=2, ff_dim=8),
                       spectrum=None, spectrum_preprocess=None)

@@ -9,8 +9,8 @@ import pytest
 import astroembed as ae
 from astroembed.errors import ConfigError, ModelNotFoundError, OfflineError, WeightsIntegrityError
 from astroembed.models import registry as reg
-from astroembed.models.config import LightCurveEncoderConfig, MavenConfig, SpectrumEncoderConfig
-from astroembed.models.model import MavenModel
+from astroembed.models.maven.config import LightCurveEncoderConfig, MavenConfig, SpectrumEncoderConfig
+from astroembed.models.maven.model import MavenModel
 
 from .conftest import make_lightcurve, make_spectrum
 

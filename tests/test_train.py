@@ -15,6 +15,7 @@ from astroembed.models import (
     MavenModel,
     MetadataEncoderConfig,
     SpectrumEncoderConfig,
+    SupervisedLightCurveModel,
 )
 from astroembed.train import (
     AugmentConfig,
@@ -22,7 +23,6 @@ from astroembed.train import (
     DataConfig,
     OptimConfig,
     SupervisedConfig,
-    SupervisedLightCurveModel,
     TrainConfig,
     TrainingDivergedError,
     prepare_data,

@@ -92,7 +92,7 @@ def _group_objects(df, kind: str, id_column: str, survey):
 
 def _cmd_embed(args) -> int:
     from .embedding_files import write_embeddings
-    from .pretrained import load_pretrained
+    from .models.pretrained import load_pretrained
 
     df = read_table(args.input)
     objs = _group_objects(df, args.kind, args.id_column, args.survey)

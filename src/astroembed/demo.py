@@ -59,7 +59,7 @@ def load_sample_data() -> dict:
 
 def run_demo(model_name: str = "maven", k: int = 100, device: str = "auto") -> dict:
     """Run the demo and print its tables; returns the numbers as a dict."""
-    from .pretrained import load_pretrained
+    from .models.pretrained import load_pretrained
     from .search import EmbeddingIndex
     from .tasks import cross_modal_search, knn_classify, zero_shot_redshift
 

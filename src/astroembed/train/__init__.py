@@ -4,7 +4,6 @@ Never imported by ``import astroembed``.  Entry points: :func:`train` (Python) a
 ``astroembed train --config FILE`` (:mod:`astroembed.train.cli`).
 """
 
-from .baselines import SupervisedLightCurveModel, SupervisedModelConfig
 from .config import (
     AugmentConfig,
     CVConfig,
@@ -21,5 +20,5 @@ from .loop import TrainingDivergedError, TrainResult, train
 __all__ = [
     "TrainConfig", "DataConfig", "OptimConfig", "AugmentConfig", "CVConfig", "SupervisedConfig",
     "load_train_config", "train", "TrainResult", "TrainingDivergedError", "PairedData", "prepare_data",
-    "stratified_group_folds", "SupervisedLightCurveModel", "SupervisedModelConfig",
+    "stratified_group_folds",
 ]

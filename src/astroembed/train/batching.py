@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .augment import augment_lightcurve, augment_spectrum
-from .baselines import SupervisedLightCurveModel
+from ..models.supervised import SupervisedLightCurveModel
 from .config import TrainConfig
 from .data import PairedData
 from .model_setup import _maven

@@ -25,7 +25,7 @@ from ..data.preprocess import (
     preprocess_lightcurve,
     preprocess_spectrum,
 )
-from ..models.config import MavenConfig
+from ..models.maven.config import MavenConfig
 from .config import DataConfig
 
 __all__ = ["PairedData", "prepare_data", "load_source", "dataset_arrays"]

@@ -32,8 +32,9 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from ..models.model import MavenModel, resolve_device
-from .baselines import SupervisedLightCurveModel
+from ..models.device import resolve_device
+from ..models.maven.model import MavenModel
+from ..models.supervised import SupervisedLightCurveModel
 from .batching import _Batcher, _eval_batches, epoch_batches
 from .checkpoint import (
     _CKPT_FORMAT,
