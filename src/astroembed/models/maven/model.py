@@ -166,7 +166,7 @@ class MavenModel(nn.Module):
         return MetadataBatch(torch.from_numpy(self.class_ids(labels)), torch.from_numpy(z))
 
     # -- containers in, numpy out -------------------------------------------------------------
-    def _embed(self, items, modality: str, *, batch_size, progress, normalize) -> np.ndarray:
+    def _embed(self, items, modality: str, *, batch_size, progress, normalize, errors) -> np.ndarray:
         self.encoder(modality)
         was_training = self.training
         self.eval()
@@ -175,16 +175,18 @@ class MavenModel(nn.Module):
                 return run_embedding(
                     items, preprocess=self.preprocess_lightcurve, collate=self.collate_lightcurves,
                     encode=self.encode_lightcurves, length=len, dim=self.embed_dim, device=self.device,
-                    batch_size=batch_size, progress=progress, normalize=normalize, desc="embed light curves")
+                    batch_size=batch_size, progress=progress, normalize=normalize, desc="embed light curves",
+                    errors=errors)
             return run_embedding(
                 items, preprocess=self.preprocess_spectrum, collate=collate_spectra, encode=self.encode_spectra,
                 length=lambda p: int(p.mask.sum()), dim=self.embed_dim, device=self.device,
-                batch_size=batch_size, progress=progress, normalize=normalize, desc="embed spectra")
+                batch_size=batch_size, progress=progress, normalize=normalize, desc="embed spectra",
+                errors=errors)
         finally:
             self.train(was_training)
 
     def embed_lightcurve(self, objs, *, batch_size: int = 256, progress: bool | None = None,
-                         normalize: bool = True) -> np.ndarray:
+                         normalize: bool = True, errors: str = "raise") -> np.ndarray:
         """Embed light curves.
 
         Parameters
@@ -197,21 +199,25 @@ class MavenModel(nn.Module):
             Show a tqdm bar; ``None`` = only for more than 1000 objects.
         normalize : bool
             L2-normalise (default; cosine = inner product).
+        errors : {"raise", "coerce"}
+            An item that cannot be converted or preprocessed raises (naming its index and ``object_id``),
+            or, with ``"coerce"``, gets a row of NaN so the output stays aligned with the input.
 
         Returns
         -------
         numpy.ndarray
             float32, C-contiguous, shape (N, embed_dim) — (1, D) for one object, (0, D) for none.
         """
-        return self._embed(as_container_list(objs, LightCurve), "lightcurve", batch_size=batch_size,
-                           progress=progress, normalize=normalize)
+        return self._embed(as_container_list(objs, LightCurve, errors), "lightcurve", batch_size=batch_size,
+                           progress=progress, normalize=normalize, errors=errors)
 
     def embed_spectrum(self, objs, *, batch_size: int = 256, progress: bool | None = None,
-                       normalize: bool = True) -> np.ndarray:
+                       normalize: bool = True, errors: str = "raise") -> np.ndarray:
         """Embed spectra; same conventions as :meth:`embed_lightcurve` (wavelengths in Å, observed or rest
-        frame as the model's ``spectrum_preprocess.frame`` requires)."""
-        return self._embed(as_container_list(objs, Spectrum), "spectrum", batch_size=batch_size,
-                           progress=progress, normalize=normalize)
+        frame as the model's ``spectrum_preprocess.frame`` requires; ``errors="coerce"`` gives a NaN row
+        to a spectrum that does not cover ``min_valid_bins`` bins of the model grid)."""
+        return self._embed(as_container_list(objs, Spectrum, errors), "spectrum", batch_size=batch_size,
+                           progress=progress, normalize=normalize, errors=errors)
 
     def embed_metadata(self, labels, redshifts, *, batch_size: int = 4096, normalize: bool = True) -> np.ndarray:
         """Embed (class label, redshift) pairs (unknown label or ``None``/NaN redshift allowed) → (N, D)."""
