@@ -56,3 +56,47 @@ def test_lightcurve_errors_coerce_for_unconvertible_table(model, rng):
     E = model.embed_lightcurve([lcs[0], broken, lcs[1], 42, lcs[2]], errors="coerce")
     assert np.isnan(E[[1, 3]]).all() and np.isfinite(E[[0, 2, 4]]).all()
     np.testing.assert_allclose(E[[0, 2, 4]], model.embed_lightcurve(lcs), atol=1e-6)
+
+
+# -- SDPA transformer block ------------------------------------------------------------------------
+def _reference_stack(stack, d, heads, ff):
+    """The pre-refactor path: nn.TransformerEncoder with the same weights."""
+    layer = torch.nn.TransformerEncoderLayer(d, heads, ff, 0.0, activation="gelu", batch_first=True,
+                                             norm_first=True)
+    ref = torch.nn.TransformerEncoder(layer, len(stack.layers), enable_nested_tensor=False)
+    ref.load_state_dict(stack.state_dict(), strict=True)  # same parameter names and shapes
+    return ref.eval()
+
+
+def test_block_matches_nn_transformer_encoder_with_padding():
+    from astroembed.models.layers import TransformerStack
+
+    torch.manual_seed(0)
+    stack = TransformerStack(16, 4, 32, 0.1, 2).eval()
+    ref = _reference_stack(stack, 16, 4, 32)
+    x = torch.randn(5, 7, 16)
+    mask = torch.arange(7)[None, :] < torch.tensor([7, 1, 3, 5, 2])[:, None]
+    with torch.inference_mode():
+        got, want = stack(x, mask), ref(x, src_key_padding_mask=~mask)
+    np.testing.assert_allclose(got[mask].numpy(), want[mask].numpy(), atol=1e-5)
+    with torch.inference_mode():  # no mask: the same as all-True
+        np.testing.assert_allclose(stack(x).numpy(), ref(x).numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["maven", "maven-sim"])
+def test_bundled_weights_give_the_old_outputs(name, rng):
+    m = ae.load_pretrained(name)
+    enc = m.lightcurve_encoder
+    c = m.config.lightcurve
+    ref = _reference_stack(enc.transformer, c.d_model, c.n_heads, c.ff_dim)
+    lcs = [make_lightcurve(rng, n=n, object_id=i) for i, n in enumerate((3, 17, 40))]
+    batch = m.collate_lightcurves([m.preprocess_lightcurve(lc) for lc in lcs])
+    with torch.inference_mode():
+        new = m.encode_lightcurves(batch)
+        enc.transformer.forward = lambda x, mask: ref(x, src_key_padding_mask=~mask)  # old path
+        try:
+            old = m.encode_lightcurves(batch)
+        finally:
+            del enc.transformer.forward
+    assert float((new - old).abs().max()) <= 1e-5
+    assert float((new - old).abs().max()) < float((new[0] - new[1]).abs().max())
