@@ -100,3 +100,67 @@ def test_bundled_weights_give_the_old_outputs(name, rng):
             del enc.transformer.forward
     assert float((new - old).abs().max()) <= 1e-5
     assert float((new - old).abs().max()) < float((new[0] - new[1]).abs().max())
+
+
+# -- vectorised light-curve kernel ------------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from astroembed.data.collate import collate_lightcurves  # noqa: E402
+from astroembed.data.packed import collate_packed, pack_lightcurves, preprocess_packed  # noqa: E402
+from astroembed.data.preprocess import LightCurvePreprocessConfig, preprocess_lightcurve  # noqa: E402
+
+
+def _lcs(seed, lengths):
+    rng = np.random.default_rng(seed)
+    out = []
+    for i, n in enumerate(lengths):
+        t = 59000.0 + np.round(rng.uniform(0, 60, n), 1)  # coarse: same-night pairs and ties
+        flux = rng.normal(20, 30, n)
+        if i % 3 == 0:
+            flux = -np.abs(flux)  # no positive flux: the error sets the scale
+        out.append(ae.LightCurve(time=t, band=rng.choice(["ztfg", "ztfr", "lssty", "ztfi"], n), flux=flux,
+                                 flux_err=rng.choice([1.0, 2.0, 5.0], n), duplicates="keep", object_id=i))
+    return out
+
+
+CONFIGS = [LightCurvePreprocessConfig(max_length=6),
+           LightCurvePreprocessConfig(max_length=5, truncate="even", time_reference="peak"),
+           LightCurvePreprocessConfig(max_length=7, merge_same_night=True, night_window=0.3),
+           LightCurvePreprocessConfig(max_length=256, merge_same_night=True, detection_snr=0.0)]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lengths=st.lists(st.integers(1, 14), min_size=1, max_size=8), seed=st.integers(0, 10_000),
+       which=st.integers(0, len(CONFIGS) - 1))
+def test_packed_kernel_equals_per_object_path(lengths, seed, which):
+    cfg = CONFIGS[which]
+    lcs = _lcs(seed, lengths)
+    vocab = ("ztfg", "ztfr", "ztfi")
+    items = [preprocess_lightcurve(lc, cfg) for lc in lcs]
+    packed = preprocess_packed(pack_lightcurves(lcs), cfg)
+    assert packed.lengths.tolist() == [len(x) for x in items]
+    pos = np.arange(len(lcs))[::-1]  # any subset/order of positions
+    want = collate_lightcurves([items[i] for i in pos], vocab)
+    got = collate_packed(packed, pos, vocab)
+    for name in ("time", "flux", "flux_err", "wavelength", "band_id", "mask", "log_scale"):
+        a, b = getattr(got, name), getattr(want, name)
+        assert a.dtype == b.dtype and a.shape == b.shape, name
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-6, err_msg=name)
+
+
+def test_embed_lightcurve_matches_per_object_loop(model):
+    lcs = _lcs(3, [1, 2, 9, 30, 70, 5, 5])
+    E = model.embed_lightcurve(lcs, batch_size=3)
+    per = np.concatenate([model.encode_lightcurves(model.collate_lightcurves([model.preprocess_lightcurve(lc)])
+                                                   ).detach().numpy() for lc in lcs])
+    np.testing.assert_allclose(E, per, atol=1e-5)
+
+
+def test_spectrum_grid_is_cached_and_read_only():
+    from astroembed.data.preprocess import SpectrumPreprocessConfig
+
+    e1, c1 = SpectrumPreprocessConfig(n_bins=64).grid()
+    e2, c2 = SpectrumPreprocessConfig(n_bins=64).grid()
+    assert e1 is e2 and c1 is c2 and not c1.flags.writeable
+    assert len(e1) == 65 and np.isclose(e1[0], 3800.0) and np.isclose(e1[-1], 9200.0)

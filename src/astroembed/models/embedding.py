@@ -24,7 +24,8 @@ import torch
 
 from ..data.collate import length_buckets
 
-__all__ = ["as_container_list", "run_embedding", "Prepared", "prepare_per_item", "check_errors",
+__all__ = ["as_container_list", "run_embedding", "Prepared", "prepare_per_item", "prepare_lightcurves",
+           "prepare_packed_lightcurves", "check_errors",
            "item_error", "PROGRESS_AUTO_THRESHOLD", "ERRORS_CHOICES"]
 
 #: ``progress=None`` shows a bar when more objects than this are embedded
@@ -117,6 +118,27 @@ def prepare_per_item(items: Sequence, preprocess: Callable, collate: Callable, l
     lengths = np.array([length(p) for p in processed], dtype=np.int64)
     return Prepared(index=np.asarray(index, dtype=np.int64), lengths=lengths,
                     collate=lambda pos: collate([processed[j] for j in pos]), failures=failures)
+
+
+def prepare_packed_lightcurves(obs, cfg, band_vocab, index=None, failures=None) -> Prepared:
+    """:class:`Prepared` from a :class:`~astroembed.data.packed.PackedObservations` (the vectorised kernel);
+    ``index`` = input positions of its objects (default ``0..n-1``)."""
+    from ..data.packed import collate_packed, preprocess_packed
+
+    packed = preprocess_packed(obs, cfg)
+    index = np.arange(len(obs), dtype=np.int64) if index is None else np.asarray(index, dtype=np.int64)
+    return Prepared(index=index, lengths=packed.lengths,
+                    collate=lambda pos: collate_packed(packed, pos, band_vocab), failures=dict(failures or {}))
+
+
+def prepare_lightcurves(items: Sequence, cfg, band_vocab) -> Prepared:
+    """:class:`Prepared` for :class:`~astroembed.data.containers.LightCurve` items (``None`` = failed
+    conversion, coerce mode) through the vectorised kernel of :mod:`astroembed.data.packed`."""
+    from ..data.packed import pack_lightcurves
+
+    ok = [i for i, x in enumerate(items) if x is not None]
+    failures = {i: ValueError("not a valid LightCurve") for i, x in enumerate(items) if x is None}
+    return prepare_packed_lightcurves(pack_lightcurves([items[i] for i in ok]), cfg, band_vocab, ok, failures)
 
 
 def run_embedding(items: Sequence, *, encode: Callable, dim: int, device: torch.device, batch_size: int,

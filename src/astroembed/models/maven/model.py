@@ -26,7 +26,7 @@ from ...data.collate import LightCurveBatch, SpectrumBatch, collate_lightcurves,
 from ...data.containers import LightCurve, Spectrum
 from ...data.preprocess import preprocess_lightcurve, preprocess_spectrum
 from ..device import resolve_device
-from ..embedding import as_container_list, run_embedding
+from ..embedding import Prepared, as_container_list, prepare_lightcurves, prepare_packed_lightcurves, run_embedding
 from ..persistence import CONFIG_NAME, WEIGHTS_NAME, load_weights, read_config_file, save_weights, write_config_file
 from .config import MavenConfig, config_sha256
 from .encoders import LightCurveEncoder, MetadataEncoder, SpectrumEncoder
@@ -153,6 +153,14 @@ class MavenModel(nn.Module):
             raise ValueError(f"this model has no spectrum encoder (its modalities: {list(self.modalities)})")
         return preprocess_spectrum(spec, self.config.spectrum_preprocess)
 
+    def prepare_lightcurves(self, items, packed=None, index=None, failures=None) -> Prepared:
+        """Vectorised preprocessing (:mod:`astroembed.data.packed`) of ``LightCurve`` items, or of an
+        already packed table (``packed=PackedObservations``, used by :func:`astroembed.embed_table`)."""
+        cfg = self.config.lightcurve_preprocess
+        if packed is not None:
+            return prepare_packed_lightcurves(packed, cfg, self.config.band_vocab, index, failures)
+        return prepare_lightcurves(items, cfg, self.config.band_vocab)
+
     def collate_lightcurves(self, items) -> LightCurveBatch:
         return collate_lightcurves(items, self.config.band_vocab)
 
@@ -172,11 +180,12 @@ class MavenModel(nn.Module):
         self.eval()
         try:
             if modality == "lightcurve":
+                if self.config.lightcurve_preprocess is None:
+                    raise ValueError(f"this model has no light-curve encoder (its modalities: {list(self.modalities)})")
                 return run_embedding(
-                    items, preprocess=self.preprocess_lightcurve, collate=self.collate_lightcurves,
-                    encode=self.encode_lightcurves, length=len, dim=self.embed_dim, device=self.device,
-                    batch_size=batch_size, progress=progress, normalize=normalize, desc="embed light curves",
-                    errors=errors)
+                    items, prepare=self.prepare_lightcurves, encode=self.encode_lightcurves, dim=self.embed_dim,
+                    device=self.device, batch_size=batch_size, progress=progress, normalize=normalize,
+                    desc="embed light curves", errors=errors)
             return run_embedding(
                 items, preprocess=self.preprocess_spectrum, collate=collate_spectra, encode=self.encode_spectra,
                 length=lambda p: int(p.mask.sum()), dim=self.embed_dim, device=self.device,
