@@ -26,8 +26,21 @@ from ...data.collate import LightCurveBatch, SpectrumBatch, collate_lightcurves,
 from ...data.containers import LightCurve, Spectrum
 from ...data.preprocess import preprocess_lightcurve, preprocess_spectrum
 from ..device import resolve_device
-from ..embedding import Prepared, as_container_list, prepare_lightcurves, prepare_packed_lightcurves, run_embedding
-from ..persistence import CONFIG_NAME, WEIGHTS_NAME, load_weights, read_config_file, save_weights, write_config_file
+from ..embedding import (
+    Prepared,
+    as_container_list,
+    prepare_lightcurves,
+    prepare_packed_lightcurves,
+    run_embedding,
+)
+from ..persistence import (
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    load_weights,
+    read_config_file,
+    save_weights,
+    write_config_file,
+)
 from .config import MavenConfig, config_sha256
 from .encoders import LightCurveEncoder, MetadataEncoder, SpectrumEncoder
 from .losses import LogitScales, clip_loss
