@@ -10,7 +10,10 @@ Rows (medians of ``--repeats`` runs, same process, so the ratios are same-run ra
   sample with ``--quick`` or when the file is absent) through ``ae.embed_table`` and through
   ``model.embed_lightcurve`` on prebuilt ``LightCurve`` containers (building them is reported apart);
 * LSST-like light curves (100 points, 6 bands, simulated) through the same two paths;
-* the bare encoder forward on the same batches (so "non-encoder" = 1 − forward / end-to-end).
+* the bare encoder forward on the same batches (so "non-encoder" = 1 − end-to-end rate / forward rate).
+
+Every timed run is paired with a yardstick forward just before it; a ratio is the median of the per-pair
+ratios (robust to the load changes of a shared machine).
 
 FLOPs are counted by formula (:func:`astroembed.models.layers.transformer_flops`, tested against
 ``FlopCounterMode`` with the math attention backend) and compared with the measured dense float32
@@ -64,15 +67,43 @@ def lsst_table(n: int, points: int = 100, seed: int = 0):
                          "flux_err": np.full(n * points, 1.0)})
 
 
-def yardstick(T=128, B=64, repeats=5):
-    import torch
+class Yardstick:
+    """A plain ``nn.TransformerEncoder`` (5 layers, d 64, 4 heads, ff 128), T = 128, batch 64, no mask."""
 
-    layer = torch.nn.TransformerEncoderLayer(64, 4, 128, 0.0, activation="gelu", batch_first=True)
-    enc = torch.nn.TransformerEncoder(layer, 5, enable_nested_tensor=False).eval()
-    x = torch.randn(B, T, 64)
-    with torch.inference_mode():
-        t = median_time(lambda: enc(x), repeats=repeats, warmup=2)
-    return B / t
+    def __init__(self, T=128, B=64):
+        import torch
+
+        layer = torch.nn.TransformerEncoderLayer(64, 4, 128, 0.0, activation="gelu", batch_first=True)
+        self.enc = torch.nn.TransformerEncoder(layer, 5, enable_nested_tensor=False).eval()
+        self.x = torch.randn(B, T, 64)
+        self.B = B
+
+    def seconds(self) -> float:
+        import torch
+
+        with torch.inference_mode():
+            t0 = time.perf_counter()
+            self.enc(self.x)
+            return time.perf_counter() - t0
+
+    def rate(self, repeats=5) -> float:
+        self.seconds()
+        return self.B / float(np.median([self.seconds() for _ in range(repeats)]))
+
+
+def paired(fn, n_items, yard, repeats):
+    """(median items/s, median ratio to the yardstick): each run of ``fn`` is paired with a yardstick
+    forward just before it, so load changes on a shared machine hit both sides of a ratio."""
+    fn()
+    rates, ratios = [], []
+    for _ in range(repeats):
+        y = yard.B / yard.seconds()
+        t0 = time.perf_counter()
+        fn()
+        r = n_items / (time.perf_counter() - t0)
+        rates.append(r)
+        ratios.append(r / y)
+    return float(np.median(rates)), float(np.median(ratios))
 
 
 def forward_batches(model, table):
@@ -86,14 +117,12 @@ def forward_batches(model, table):
     return [prep.collate(pos) for pos in length_buckets(prep.lengths, BATCH)], prep.lengths
 
 
-def time_forward(model, batches, repeats):
+def run_forward(model, batches):
     import torch
 
-    def run():
-        with torch.inference_mode():
-            for b in batches:
-                model.encode_lightcurves(b)
-    return median_time(run, repeats=repeats)
+    with torch.inference_mode():
+        for b in batches:
+            model.encode_lightcurves(b)
 
 
 BATCH = 64
@@ -104,21 +133,21 @@ def dataset_rows(name, model, table, lcs, build_s, yard, repeats, peak):
     from astroembed.models.layers import transformer_flops
 
     n = len(lcs)
-    t_tab = median_time(lambda: ae.embed_table(table, model, batch_size=BATCH, progress=False, duplicates="mean"),
-                        repeats=repeats)
-    t_con = median_time(lambda: model.embed_lightcurve(lcs, batch_size=BATCH, progress=False), repeats=repeats)
+    tab = paired(lambda: ae.embed_table(table, model, batch_size=BATCH, progress=False, duplicates="mean"), n,
+                 yard, repeats)
+    con = paired(lambda: model.embed_lightcurve(lcs, batch_size=BATCH, progress=False), n, yard, repeats)
     batches, lengths = forward_batches(model, table)
-    t_fwd = time_forward(model, batches, repeats)
+    fwd = paired(lambda: run_forward(model, batches), n, yard, repeats)
     c = model.config.lightcurve
     fl = transformer_flops(lengths + 1, c.d_model, c.ff_dim, c.n_layers)  # +1: the scale token
-    rows = [(f"{name} embed_table", n / t_tab, n / t_tab / yard, 1 - t_fwd / t_tab),
-            (f"{name} containers (embed_lightcurve)", n / t_con, n / t_con / yard, 1 - t_fwd / t_con),
-            (f"{name} encoder forward only", n / t_fwd, n / t_fwd / yard, 0.0)]
-    for label, rate, ratio, non_enc in rows:
+    rows = [(f"{name} embed_table", tab, 1 - tab[0] / fwd[0]),
+            (f"{name} containers (embed_lightcurve)", con, 1 - con[0] / fwd[0]),
+            (f"{name} encoder forward only", fwd, 0.0)]
+    for label, (rate, ratio), non_enc in rows:
         print(f"| {label} | {rate:,.0f} | {ratio:.2f}x | {non_enc:.0%} |", flush=True)
     print(f"| {name} container build (not in the rows above) | {n / build_s:,.0f} | | |")
-    print(f"| {name} forward: {fl / n / 1e6:.2f} MFLOP/object by formula, {fl / t_fwd / 1e9:.2f} GFLOP/s = "
-          f"{fl / t_fwd / peak:.0%} of the matmul rate | | | |", flush=True)
+    print(f"| {name} forward: {fl / n / 1e6:.2f} MFLOP/object by formula, {fl * fwd[0] / n / 1e9:.2f} GFLOP/s = "
+          f"{fl * fwd[0] / n / peak:.0%} of the matmul rate | | | |", flush=True)
 
 
 def main(argv=None):
@@ -159,9 +188,9 @@ def main(argv=None):
         torch.set_num_threads(threads)
         a_ = torch.randn(1024, 1024)
         peak = 2 * 1024**3 / median_time(lambda: torch.mm(a_, a_), repeats=5)
-        yard = yardstick(repeats=max(a.repeats, 3))
+        yard = Yardstick()
         print(f"\n## {threads} thread(s): matmul {peak / 1e9:.1f} GFLOP/s; yardstick nn.TransformerEncoder "
-              f"(T=128, batch 64): {yard:,.0f} sequences/s")
+              f"(T=128, batch 64): {yard.rate():,.0f} sequences/s")
         print("| path | light curves/s | ratio to yardstick | non-encoder share |")
         print("|---|---|---|---|")
         dataset_rows("BTS", model, bts, bts_lcs, bts_build, yard, a.repeats, peak)
