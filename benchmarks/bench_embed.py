@@ -133,15 +133,15 @@ def paired(fn, n_items, yard, repeats):
     return float(np.median(rates)), float(np.median(ratios))
 
 
-def forward_batches(model, table):
+def forward_batches(model, table, batch_size=None):
     """The exact batches embed_table feeds the encoder (built once, not timed)."""
-    from astroembed.data.table_pack import pack_table
     from astroembed.data.collate import length_buckets
-    from astroembed.table import _columns
+    from astroembed.data.table_pack import pack_table
+    from astroembed.table import table_columns
 
-    ids, packed, ok, _ = pack_table(_columns(table), "object_id")
+    ids, packed, ok, _ = pack_table(table_columns(table), "object_id")
     prep = model.prepare_lightcurves(None, packed=packed, index=ok)
-    return [prep.collate(pos) for pos in length_buckets(prep.lengths, BATCH)], prep.lengths
+    return [prep.collate(pos) for pos in length_buckets(prep.lengths, batch_size or BATCH)], prep.lengths
 
 
 def run_forward(model, batches):
@@ -218,7 +218,7 @@ def main(argv=None):
     for threads in a.threads:
         torch.set_num_threads(threads)
         a_ = torch.randn(1024, 1024)
-        peak = 2 * 1024**3 / median_time(lambda: torch.mm(a_, a_), repeats=5)
+        peak = 2 * 1024**3 / median_time(lambda a_=a_: torch.mm(a_, a_), repeats=5)
         yard = Yardstick()
         print(f"\n## {threads} thread(s): matmul {peak / 1e9:.1f} GFLOP/s; yardstick nn.TransformerEncoder "
               f"(T=128, batch 64): {yard.rate():,.0f} sequences/s")
