@@ -51,8 +51,8 @@ def table_columns(table) -> dict[str, object]:
                 else table.column(name) for name in table.column_names}
     if hasattr(table, "colnames"):
         return {n: table[n] for n in table.colnames}
-    if hasattr(table, "columns") and hasattr(table, "iloc"):
-        return {str(c): table[c].to_numpy() for c in table.columns}
+    if hasattr(table, "columns") and hasattr(table, "iloc"):  # pandas: keep Series (fast factorize)
+        return {str(c): table[c] for c in table.columns}
     if isinstance(table, dict):
         return dict(table)
     raise TypeError(f"embed_table: expected a pandas DataFrame, pyarrow Table, astropy Table, dict of columns or "
@@ -98,8 +98,9 @@ def _spectra_from_columns(cols, id_column, errors, dropna):
         fname, ename = find_column(cols, "flux", SPECTRUM_COLUMNS), find_column(cols, "flux_err", SPECTRUM_COLUMNS)
         if fname is None:
             raise ValueError(f"table: wavelength list column {wname!r} found but no flux column; got {list(cols)}")
-        get = lambda name, i: np.asarray(cols[name][i].as_py() if hasattr(cols[name][i], "as_py")  # noqa: E731
-                                         else cols[name][i], dtype=np.float64)
+        lists = {c: cols[c].to_numpy() if hasattr(cols[c], "iloc") else cols[c] for c in (wname, fname, ename) if c}
+        get = lambda name, i: np.asarray(lists[name][i].as_py() if hasattr(lists[name][i], "as_py")  # noqa: E731
+                                         else lists[name][i], dtype=np.float64)
         rows = ((get(wname, i), get(fname, i), None if ename is None else get(ename, i)) for i in range(n))
     else:
         wide = [(float(m.group(1)), c) for c in cols if (m := _WIDE.match(str(c)))]
