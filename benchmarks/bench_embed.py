@@ -190,6 +190,7 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--options", action="store_true", help="torch.compile / ONNX Runtime / int8 rows")
     p.add_argument("--batch-sweep", action="store_true", help="embed_table objects/s vs batch size")
+    p.add_argument("--skip-main", action="store_true", help="only the --batch-sweep / --options rows")
     p.add_argument("--cuda", action="store_true", help="GPU rows (AMP, large batches); see bench_embed_gpu.sh")
     p.add_argument("--cuda-dry-run", action="store_true", help="run the --cuda code path on the CPU (tiny sizes)")
     a = p.parse_args(argv)
@@ -218,7 +219,7 @@ def main(argv=None):
     print(f"# model maven (bundled weights; light-curve encoder 5 layers, d 64, 4 heads, ff 128), batch {BATCH}; "
           f"BTS: {bts_src}, {len(bts_lcs)} objects, {len(bts)} rows; LSST-like: {len(lsst_lcs)} x 100 points; "
           f"medians of {a.repeats}")
-    for threads in a.threads:
+    for threads in [] if a.skip_main else a.threads:
         torch.set_num_threads(threads)
         a_ = torch.randn(1024, 1024)
         peak = 2 * 1024**3 / median_time(lambda a_=a_: torch.mm(a_, a_), repeats=5)

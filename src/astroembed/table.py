@@ -124,7 +124,8 @@ def _spectra_from_columns(cols, id_column, errors, dropna):
 
 
 def embed_table(table, model="maven", kind: str = "lightcurve", *, id_column: str = "object_id",
-                errors: str = "raise", batch_size: int = 64, progress: bool | None = None, normalize: bool = True,
+                errors: str = "raise", batch_size: int | None = None, progress: bool | None = None,
+                normalize: bool = True,
                 survey: str | None = None, dropna: bool = False, duplicates: str = "error"):
     """Embed every object of a table.
 
@@ -139,8 +140,9 @@ def embed_table(table, model="maven", kind: str = "lightcurve", *, id_column: st
         Object-id column (light curves: required; spectra: optional, default row numbers).
     errors : {"raise", "coerce"}
         Bad input raises naming the object id and table row, or gives that object a NaN row.
-    batch_size : int
-        Objects per forward pass (64: the fastest on a CPU in ``benchmarks/bench_embed.py``).
+    batch_size : int, optional
+        Objects per forward pass; ``None``: 64 on a CPU (the fastest in ``benchmarks/bench_embed.py
+        --batch-sweep``), 4096 on a GPU.
     survey, dropna, duplicates
         As for :class:`~astroembed.LightCurve` (bare band letters; drop non-finite rows; repeated
         (time, band) rows: ``"error"``, ``"keep"`` or ``"mean"``).
@@ -182,7 +184,7 @@ def _keep_values(cols, keep_columns, id_column, ids_in_order):
 
 
 def embed_parquet(in_path, out_path, model="maven", *, kind: str = "lightcurve", id_column: str = "object_id",
-                  chunk_rows: int = 200_000, keep_columns=(), errors: str = "raise", batch_size: int = 64,
+                  chunk_rows: int = 200_000, keep_columns=(), errors: str = "raise", batch_size: int | None = None,
                   progress: bool | None = None, overwrite: bool = False, **kwargs) -> int:
     """Stream a Parquet table through :func:`embed_table` into a Parquet file, with bounded memory.
 
