@@ -231,6 +231,16 @@ class FaissBackend:
                                    "in an exhaustive search; please report this with the index factory used")
         return D, nbr
 
+    def knn(self, q: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top-``k`` of ``q`` among the rows of ``x`` (not the index), on this index's device;
+        scores with higher = closer (negated squared distances for l2)."""
+        mt = _metric_type(self.faiss, self.metric)
+        if self.on_gpu and hasattr(self.faiss, "knn_gpu"):
+            D, idx = self.faiss.knn_gpu(self._gpu_res, q, x, k, metric=mt)
+        else:
+            D, idx = self.faiss.knn(q, x, k, metric=mt)
+        return (-D if self.metric == "l2" else D), idx
+
     def _search_exhaustive(self, q: np.ndarray, k: int):
         with self._lock:
             if self._nlist is not None:

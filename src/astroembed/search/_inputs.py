@@ -79,12 +79,13 @@ def validate_rows(name: str, arr: np.ndarray, *, need_norms: bool) -> np.ndarray
     norms = np.empty(n, dtype=np.float64) if need_norms else None
     bad, zero = [], []
     for s in range(0, n, CHUNK_ROWS):
-        c = np.asarray(arr[s:s + CHUNK_ROWS], dtype=np.float32)
+        with np.errstate(over="ignore"):  # float64 beyond float32 range becomes inf: reported below
+            c = np.asarray(arr[s:s + CHUNK_ROWS], dtype=np.float32)
         finite = np.isfinite(c).all(axis=1)
         if not finite.all():
             bad.append(np.flatnonzero(~finite) + s)
         if need_norms:
-            nrm = row_norms(np.where(finite[:, None], c, 0.0).astype(np.float32, copy=False))
+            nrm = row_norms(c if finite.all() else np.where(finite[:, None], c, np.float32(0)))
             norms[s:s + CHUNK_ROWS] = nrm
             z = (nrm == 0) & finite
             if z.any():
@@ -104,7 +105,7 @@ def iter_checked_chunks(arr: np.ndarray, norms: np.ndarray | None, rows: int | N
     for s in range(0, len(arr), rows):
         c = np.ascontiguousarray(arr[s:s + rows], dtype=np.float32)
         if norms is not None:
-            c = (c / norms[s:s + rows, None]).astype(np.float32)
+            c = c * (1.0 / norms[s:s + rows, None]).astype(np.float32)
         yield s, c
 
 
@@ -114,7 +115,8 @@ def as_vectors(name: str, x, dim: int | None = None, *, allow_1d: bool = False) 
     Accepts numpy arrays, nested lists and torch tensors.  A 1-D input is one vector when
     ``allow_1d``.  The error messages name ``name`` and the expected/given dimensions.
     """
-    arr = np.ascontiguousarray(check_vectors(name, x, dim, allow_1d=allow_1d), dtype=np.float32)
+    with np.errstate(over="ignore"):  # float64 beyond float32 range becomes inf: reported below
+        arr = np.ascontiguousarray(check_vectors(name, x, dim, allow_1d=allow_1d), dtype=np.float32)
     bad = ~np.isfinite(arr).all(axis=1)
     if bad.any():
         _raise_non_finite(name, np.flatnonzero(bad))

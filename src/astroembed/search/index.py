@@ -227,7 +227,7 @@ class EmbeddingIndex:
         self._fill(arr, norms)
         rows = _auto.sample_rows(n, min(_auto.AUTO_TUNE_QUERIES, n), seed=1)
         q, truth, t_exact = _auto.exact_reference(arr, norms, rows, self._metric, _auto.AUTO_RECALL_K,
-                                                  iter_checked_chunks)
+                                                  iter_checked_chunks, self._backend.knn)
         res = _auto.tune_nprobe(self._backend, q, rows, truth, t_exact)
         info = {"requested": "auto", "nlist": nlist, "n_tune_queries": len(rows), "k": _auto.AUTO_RECALL_K,
                 "target_recall": _auto.AUTO_TARGET_RECALL, "exact_seconds": round(t_exact, 5), **res}
@@ -453,7 +453,8 @@ class EmbeddingIndex:
         if self.ntotal == 0:
             raise ValueError("index: the index is empty; add vectors before searching")
         qx = check_vectors("q", q, self._dim, allow_1d=True)
-        qx = np.ascontiguousarray(qx, dtype=np.float32)
+        with np.errstate(over="ignore"):  # beyond float32 range: inf, reported below
+            qx = np.ascontiguousarray(qx, dtype=np.float32)
         if len(qx) and not np.isfinite(qx).all():
             validate_rows("q", qx, need_norms=False)  # raises, naming the rows
         if self._metric == "cosine" and len(qx):
