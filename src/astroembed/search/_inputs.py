@@ -126,11 +126,14 @@ def as_vectors(name: str, x, dim: int | None = None, *, allow_1d: bool = False) 
 def normalise(name: str, x: np.ndarray) -> np.ndarray:
     """Rows of the float32 array ``x`` scaled to unit length (a new float32 array).  For query-sized
     arrays; :meth:`EmbeddingIndex.add` normalises in chunks (:func:`iter_checked_chunks`)."""
-    norms = row_norms(x)
-    zero = norms == 0
-    if zero.any():
-        _raise_zero(name, np.flatnonzero(zero))
-    return (x / norms[:, None]).astype(np.float32)
+    norms = np.sqrt(np.einsum("ij,ij->i", x, x))  # float32: fast path for ordinary magnitudes
+    if not (norms.min() > 1e-18 and np.isfinite(norms.max())):  # tiny/huge rows: redo in float64
+        norms = row_norms(x)
+        zero = norms == 0
+        if zero.any():
+            _raise_zero(name, np.flatnonzero(zero))
+        return (x / norms[:, None]).astype(np.float32)
+    return x / norms[:, None]
 
 
 def as_ids(ids, n: int) -> np.ndarray:

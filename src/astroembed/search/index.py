@@ -192,8 +192,7 @@ class EmbeddingIndex:
                 out[s:s + len(c)] = c
             self._backend.add(out)
             return
-        for _, c in iter_checked_chunks(arr, norms):
-            self._backend.add(c)
+        self._backend.add_chunks(iter_checked_chunks(arr, norms), len(arr))
 
     def _train(self, arr: np.ndarray, norms, n_train: int, kmeans_iter: int | None = None) -> None:
         rows = _auto.sample_rows(len(arr), n_train, seed=0)
@@ -251,7 +250,7 @@ class EmbeddingIndex:
     @property
     def ntotal(self) -> int:
         """Number of stored vectors."""
-        return 0 if self._backend is None else self._backend.ntotal
+        return len(self._ids)  # kept in step with the backend by add(); no call into faiss
 
     def __len__(self) -> int:
         return self.ntotal
@@ -455,7 +454,7 @@ class EmbeddingIndex:
         qx = check_vectors("q", q, self._dim, allow_1d=True)
         with np.errstate(over="ignore"):  # beyond float32 range: inf, reported below
             qx = np.ascontiguousarray(qx, dtype=np.float32)
-        if len(qx) and not np.isfinite(qx).all():
+        if len(qx) and not np.isfinite(qx.sum()) and not np.isfinite(qx).all():
             validate_rows("q", qx, need_norms=False)  # raises, naming the rows
         if self._metric == "cosine" and len(qx):
             qx = normalise("q", qx)
