@@ -91,8 +91,8 @@ def _group_objects(df, kind: str, id_column: str, survey):
 
 
 def _cmd_embed(args) -> int:
-    from .search.files import write_embeddings
     from .pretrained import load_pretrained
+    from .search.files import write_embeddings
 
     df = read_table(args.input)
     objs = _group_objects(df, args.kind, args.id_column, args.survey)
@@ -106,8 +106,8 @@ def _cmd_embed(args) -> int:
 
 
 def _cmd_search(args) -> int:
-    from .search.files import read_embeddings
     from .search import EmbeddingIndex
+    from .search.files import read_embeddings
 
     E, cat, _ = read_embeddings(args.index)
     Q, qcat, _ = read_embeddings(args.query)

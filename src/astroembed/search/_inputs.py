@@ -163,6 +163,46 @@ def as_ids(ids, n: int) -> np.ndarray:
                     "convert them, e.g. ids.astype(str)")
 
 
+def new_row_ids(ids, n: int, existing: np.ndarray) -> np.ndarray:
+    """The ids of ``n`` vectors about to join an index holding ``existing`` ids, checked: unique, of
+    the same kind (int / str) as ``existing`` and not among them.  ``ids=None``: continue the row
+    positions (integer ids only)."""
+    n_old = len(existing)
+    str_index = existing.dtype.kind == "U"
+    if ids is None:
+        if str_index and n:
+            raise ValueError("ids: this index has string ids, so ids are required when adding vectors")
+        new = np.arange(n_old, n_old + n, dtype=np.int64)  # unique; may only clash with user-given ids
+        check = not str_index and n_old and n and existing.max() >= n_old
+    else:
+        new = as_ids(ids, n)
+        check = True
+    if n_old and n and (new.dtype.kind == "U") != str_index:
+        have = "string" if str_index else "integer"
+        raise TypeError(f"ids: cannot mix string and integer ids; this index has {have} ids")
+    if n and check:
+        if ids is not None and len(np.unique(new)) != n:
+            vals, counts = np.unique(new, return_counts=True)
+            raise ValueError(f"ids: duplicate ids are not allowed, e.g. {vals[counts > 1][:5].tolist()}")
+        if n_old:
+            dup = np.isin(new, existing)
+            if dup.any():
+                raise ValueError(f"ids: already in the index: {new[dup][:5].tolist()}")
+    return new
+
+
+def append_metadata(old, new, n_old: int, n: int):
+    """``old`` (rows of ``n_old`` vectors, or None) followed by ``new`` (``n`` rows, or None); None
+    when both are None, else a DataFrame with NaN where a side lacks a column."""
+    if new is None and old is None:
+        return None
+    import pandas as pd
+
+    old = old if old is not None else pd.DataFrame(index=range(n_old))
+    new = new if new is not None else pd.DataFrame(index=range(n))
+    return pd.concat([old, new], axis=0, ignore_index=True)
+
+
 def as_metadata(metadata, n: int):
     import pandas as pd
 
