@@ -4,6 +4,7 @@ build time, batched query time, recall@10 against exact search and speed over ex
 
     OMP_NUM_THREADS=1 python benchmarks/bench_search.py [--sizes 100000 1000000] [--dim 128]
         [--data clustered random] [--queries 1000] [--hnsw-max 100000] [--quick]
+    OMP_NUM_THREADS=1 python benchmarks/bench_search.py --overhead     # per-call cost of the wrapper
 
 Rows:
 
@@ -149,6 +150,26 @@ def bench(kind: str, n: int, d: int, nq: int, hnsw_max: int, rows: list) -> None
         hnsw = None
 
 
+def overhead(d: int, n: int = 1000, reps: int = 3000) -> None:
+    """Per-call cost of the wrapper: 1-query searches of a tiny exact index (faiss work ~µs), through
+    ``EmbeddingIndex.search`` and through raw faiss, median of ``reps`` calls each, alternated 3 times."""
+    import faiss
+
+    from astroembed.search import EmbeddingIndex
+
+    x = random_vectors(n, d, 0)
+    index = EmbeddingIndex(x, device="cpu")
+    xn = x.copy()
+    faiss.normalize_L2(xn)
+    raw = faiss.IndexFlatIP(d)
+    raw.add(xn)
+    print(f"# per-call overhead, N={n}, D={d}, k=10, one query per call, median of {reps} calls:")
+    for _ in range(3):
+        r = per_call_us(lambda q: raw.search(q, 10), xn[:1], reps)
+        w = per_call_us(lambda q: index.search(q, 10), x[:1], reps)
+        print(f"#   raw faiss {r:.1f} µs, EmbeddingIndex.search {w:.1f} µs, overhead {w - r:.1f} µs")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -157,6 +178,7 @@ def main(argv=None) -> int:
     p.add_argument("--data", nargs="+", default=["clustered", "random"], choices=["clustered", "random"])
     p.add_argument("--hnsw-max", type=int, default=100_000, help="HNSW32 rows only up to this N (slow to build)")
     p.add_argument("--quick", action="store_true", help="CI: N=30,000, D=32, 200 queries (seconds)")
+    p.add_argument("--overhead", action="store_true", help="only measure the per-call overhead of the wrapper")
     a = p.parse_args(argv)
     if a.quick:
         a.sizes, a.dim, a.queries, a.hnsw_max = [30_000], 32, 200, 0
@@ -168,6 +190,9 @@ def main(argv=None) -> int:
     from astroembed import search
 
     print(f"# bench_search: {hardware()}; faiss {faiss.__version__}")
+    if a.overhead:
+        overhead(a.dim)
+        return 0
     print(f"# dim={a.dim}, {a.queries} fresh queries in one batch, k=10, cosine; recall@10 against raw faiss "
           f"Flat; x exact = exact ms/query / this ms/query; auto: exact below "
           f"{search.AUTO_EXACT_MAX_VECTORS:,} vectors, target recall {search.AUTO_TARGET_RECALL}, "

@@ -167,3 +167,18 @@ def test_add_makes_no_full_size_copy():
     # the old path made a float64 copy (102 MB) and a normalised float32 copy (51 MB); now: chunk-sized
     # temporaries plus 16 bytes per row (ids, norms)
     assert peak < 0.5 * x.nbytes, f"peak numpy temporaries {peak / 1e6:.1f} MB"
+
+
+def test_search_package_imports_neither_torch_nor_faiss():
+    """``astroembed.search`` itself is light (the parent package's imports are tested elsewhere)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(search.__file__).resolve().parents[1]
+    code = ("import sys, types; pkg = types.ModuleType('astroembed'); pkg.__path__ = [%r]; "
+            "sys.modules['astroembed'] = pkg; import astroembed.search as s; "
+            "from astroembed.search import EmbeddingIndex, SearchResult, read_embeddings; "
+            "print(sorted(m for m in ('torch', 'faiss', 'pandas', 'pyarrow') if m in sys.modules))") % str(src)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
