@@ -27,7 +27,14 @@ from ...data.containers import LightCurve, Spectrum
 from ...data.preprocess import preprocess_lightcurve, preprocess_spectrum
 from ..device import resolve_device
 from ..embedding import as_container_list, run_embedding
-from ..persistence import CONFIG_NAME, WEIGHTS_NAME, load_weights, read_config_file, save_weights, write_config_file
+from ..persistence import (
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    load_weights,
+    read_config_file,
+    save_weights,
+    write_config_file,
+)
 from .config import MavenConfig, config_sha256
 from .encoders import LightCurveEncoder, MetadataEncoder, SpectrumEncoder
 from .losses import LogitScales, clip_loss
