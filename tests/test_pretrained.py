@@ -185,7 +185,7 @@ def test_cli_models_embed_search_redshift(fake_bundle, tmp_path, rng, capsys):
     out = tmp_path / "emb.parquet"
     assert main(["embed", str(tmp_path / "lcs.csv"), "--kind", "lightcurve", "--model", "tiny",
                  "--out", str(out)]) == 0
-    from astroembed.embedding_files import read_embeddings, write_embeddings
+    from astroembed.search.files import read_embeddings, write_embeddings
 
     E, cat, meta = read_embeddings(out)
     assert E.shape == (6, 8) and cat["object_id"].tolist() == [f"obj{i}" for i in range(6)]

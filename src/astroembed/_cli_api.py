@@ -91,8 +91,8 @@ def _group_objects(df, kind: str, id_column: str, survey):
 
 
 def _cmd_embed(args) -> int:
-    from .embedding_files import write_embeddings
     from .models.pretrained import load_pretrained
+    from .search.files import write_embeddings
 
     df = read_table(args.input)
     objs = _group_objects(df, args.kind, args.id_column, args.survey)
@@ -106,7 +106,7 @@ def _cmd_embed(args) -> int:
 
 
 def _cmd_search(args) -> int:
-    from .embedding_files import read_embeddings
+    from .search.files import read_embeddings
     from .search import EmbeddingIndex
 
     E, cat, _ = read_embeddings(args.index)
@@ -119,7 +119,7 @@ def _cmd_search(args) -> int:
 
 
 def _cmd_redshift(args) -> int:
-    from .embedding_files import read_embeddings
+    from .search.files import read_embeddings
     from .tasks import zero_shot_redshift
 
     R, ref, _ = read_embeddings(args.reference)
