@@ -24,7 +24,9 @@ from astroembed.evaluate import (
     retrieval_metrics,
     retrieval_ranks,
 )
-from astroembed.evaluate.cli import add_evaluate_subparser, main, run_evaluate_cli
+from astroembed.cli import main
+from astroembed.cli.evaluate import run_evaluate
+from astroembed.cli.evaluate import register as add_evaluate_subparser
 
 EXCERPT = Path(__file__).parent / "data" / "excerpt"
 
@@ -254,7 +256,7 @@ def test_evaluate_model_on_excerpt_writes_outputs(tmp_path):
 
 def test_cli_function_on_stand_in(tmp_path, capsys, monkeypatch):
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
-    rc = main(["--model", "test_evaluate:make_stand_in", "--data", "ztf_bts", "--data-dir", str(EXCERPT),
+    rc = main(["evaluate", "--model", "test_evaluate:make_stand_in", "--data", "ztf_bts", "--data-dir", str(EXCERPT),
                "--out", str(tmp_path / "ev"), "--n-splits", "3", "--n-draws", "2", "--n-labelled", "20",
                "--hyperparams", "fixed", "--no-plots"])
     assert rc == 0
@@ -267,18 +269,18 @@ def test_cli_function_on_stand_in(tmp_path, capsys, monkeypatch):
     add_evaluate_subparser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["evaluate", "--model", "features", "--data", "foundation", "--data-dir", str(EXCERPT),
                               "--out", str(tmp_path / "ev2"), "--quick"])
-    assert args.func is run_evaluate_cli
+    assert args.func is run_evaluate
     # foundation is all-Ia: no classification; redshift probes still run
     assert args.func(args) == 0
     d = json.loads((tmp_path / "ev2" / "results.json").read_text())
     assert {r["task"] for r in d["results"]} == {"redshift", "zero-shot redshift"}
     with pytest.raises(SystemExit):
-        main(["--model", "features", "--data", "nope", "--out", str(tmp_path)])
+        main(["evaluate", "--model", "features", "--data", "nope", "--out", str(tmp_path)])
 
 
 def test_load_dataset_reads_simulated_parquet_dir(tmp_path):
     import astroembed.simulate as sim
-    from astroembed.evaluate.cli import load_dataset
+    from astroembed.evaluate.loading import load_dataset
 
     ds = sim.simulate(n=8, survey="ztf", seed=5)
     sim.write_parquet(ds, tmp_path / "s")
@@ -289,7 +291,7 @@ def test_load_dataset_reads_simulated_parquet_dir(tmp_path):
 
 def test_load_model_from_run_directories(tmp_path):
     """`--model DIR` loads a trained CLIP run or the supervised baseline's run from its config.json."""
-    from astroembed.evaluate.cli import load_model
+    from astroembed.evaluate.loading import load_model
     from astroembed.models.maven.config import LightCurveEncoderConfig, MavenConfig
     from astroembed.models.maven.model import MavenModel
     from astroembed.models.supervised import SupervisedLightCurveModel, SupervisedModelConfig

@@ -275,7 +275,7 @@ def test_supervised_baseline(tmp_path, pairs120):
 def test_cli_train_and_resume(tmp_path, capsys):
     import argparse
 
-    from astroembed.train.cli import add_train_subparser
+    from astroembed.cli.train import register as add_train_subparser
 
     cfg = tiny_train_config(tmp_path / "cli", epochs=2)
     path = tmp_path / "cfg.json"

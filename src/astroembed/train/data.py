@@ -270,6 +270,14 @@ def load_source(cfg: DataConfig):
                               "'astroembed[sim]'") from exc
         return simulate(**kwargs)
     mod_name, _, fn_name = cfg.target.partition(":")
+    path = kwargs.get("path")
+    if fn_name == "read_parquet" and mod_name.startswith("astroembed.simulate") and path is not None \
+            and not Path(path).exists():
+        raise FileNotFoundError(
+            f"data.kwargs.path {path!r}: no simulated data set there. Write it first, e.g. "
+            f"'astroembed simulate --survey ztf --n 150000 --out {path} --seed 0 --workers 2' (the options "
+            "of the shipped model are in docs/models/maven.md), or train on configs/maven_smoke_sim.json, "
+            "which simulates a small data set in memory")
     try:
         fn = getattr(importlib.import_module(mod_name), fn_name)
     except (ImportError, AttributeError) as exc:
