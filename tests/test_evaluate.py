@@ -24,7 +24,9 @@ from astroembed.evaluate import (
     retrieval_metrics,
     retrieval_ranks,
 )
-from astroembed.evaluate.cli import add_evaluate_subparser, main, run_evaluate_cli
+from astroembed.cli import main
+from astroembed.cli.evaluate import run_evaluate
+from astroembed.cli.evaluate import register as add_evaluate_subparser
 
 EXCERPT = Path(__file__).parent / "data" / "excerpt"
 
@@ -254,7 +256,7 @@ def test_evaluate_model_on_excerpt_writes_outputs(tmp_path):
 
 def test_cli_function_on_stand_in(tmp_path, capsys, monkeypatch):
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
-    rc = main(["--model", "test_evaluate:make_stand_in", "--data", "ztf_bts", "--data-dir", str(EXCERPT),
+    rc = main(["evaluate", "--model", "test_evaluate:make_stand_in", "--data", "ztf_bts", "--data-dir", str(EXCERPT),
                "--out", str(tmp_path / "ev"), "--n-splits", "3", "--n-draws", "2", "--n-labelled", "20",
                "--hyperparams", "fixed", "--no-plots"])
     assert rc == 0
@@ -267,18 +269,18 @@ def test_cli_function_on_stand_in(tmp_path, capsys, monkeypatch):
     add_evaluate_subparser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["evaluate", "--model", "features", "--data", "foundation", "--data-dir", str(EXCERPT),
                               "--out", str(tmp_path / "ev2"), "--quick"])
-    assert args.func is run_evaluate_cli
+    assert args.func is run_evaluate
     # foundation is all-Ia: no classification; redshift probes still run
     assert args.func(args) == 0
     d = json.loads((tmp_path / "ev2" / "results.json").read_text())
     assert {r["task"] for r in d["results"]} == {"redshift", "zero-shot redshift"}
     with pytest.raises(SystemExit):
-        main(["--model", "features", "--data", "nope", "--out", str(tmp_path)])
+        main(["evaluate", "--model", "features", "--data", "nope", "--out", str(tmp_path)])
 
 
 def test_load_dataset_reads_simulated_parquet_dir(tmp_path):
     import astroembed.simulate as sim
-    from astroembed.evaluate.cli import load_dataset
+    from astroembed.evaluate.loading import load_dataset
 
     ds = sim.simulate(n=8, survey="ztf", seed=5)
     sim.write_parquet(ds, tmp_path / "s")
@@ -289,10 +291,10 @@ def test_load_dataset_reads_simulated_parquet_dir(tmp_path):
 
 def test_load_model_from_run_directories(tmp_path):
     """`--model DIR` loads a trained CLIP run or the supervised baseline's run from its config.json."""
-    from astroembed.evaluate.cli import load_model
-    from astroembed.models.config import LightCurveEncoderConfig, MavenConfig
-    from astroembed.models.model import MavenModel
-    from astroembed.train.baselines import SupervisedLightCurveModel, SupervisedModelConfig
+    from astroembed.evaluate.loading import load_model
+    from astroembed.models.maven.config import LightCurveEncoderConfig, MavenConfig
+    from astroembed.models.maven.model import MavenModel
+    from astroembed.models.supervised import SupervisedLightCurveModel, SupervisedModelConfig
 
     enc = MavenConfig(embed_dim=8, lightcurve=LightCurveEncoderConfig(d_model=8, n_layers=1, n_heads=2, ff_dim=8),
                       spectrum=None, spectrum_preprocess=None)
@@ -301,3 +303,54 @@ def test_load_model_from_run_directories(tmp_path):
     MavenModel(enc).save_pretrained(tmp_path / "clip")
     assert isinstance(load_model(str(tmp_path / "sup")), SupervisedLightCurveModel)
     assert isinstance(load_model(str(tmp_path / "clip")), MavenModel)
+
+
+def _tiny_clip_dir(path):
+    from astroembed.models.maven.config import LightCurveEncoderConfig, MavenConfig
+    from astroembed.models.maven.model import MavenModel
+
+    enc = MavenConfig(embed_dim=8, lightcurve=LightCurveEncoderConfig(d_model=8, n_layers=1, n_heads=2, ff_dim=8),
+                      spectrum=None, spectrum_preprocess=None)
+    MavenModel(enc).save_pretrained(path)
+    return path
+
+
+def test_shipped_model_is_not_scored_on_its_fine_tuning_objects(tmp_path, capsys):
+    """Regression: `evaluate --model maven --data ztf_bts` scored the release model on its own training objects."""
+    import pandas as pd
+
+    from astroembed.datasets import load_ztf_bts
+    from astroembed.evaluate.loading import check_unseen, load_model
+
+    ds = load_ztf_bts(EXCERPT)
+    ids = ds.object_ids.astype(str)
+    d = _tiny_clip_dir(tmp_path / "m")
+    split = np.where(np.arange(len(ids)) % 3 == 0, "not used (demo object or not loadable)",
+                     np.where(np.arange(len(ids)) % 3 == 1, "train", "val"))
+    pd.DataFrame({"dataset": "ztf_bts", "object_id": ids, "label": ds.labels, "crossfit_fold": 0,
+                  "release_split": split}).to_csv(d / "folds.csv", index=False)
+    model = load_model(str(d))
+    sub = check_unseen(model, ds, "ztf_bts", name=str(d))
+    assert sorted(sub.object_ids.astype(str)) == sorted(ids[split.astype(str) == split[0]])
+    assert "evaluating only the" in capsys.readouterr().err
+    assert check_unseen(model, ds, "osc", name=str(d)) is ds  # other data set: nothing to exclude
+    with pytest.warns(UserWarning, match="optimistic"):
+        assert len(check_unseen(model, ds, "ztf_bts", name=str(d), allow=True)) == len(ds)
+    # every object was seen: the command refuses (exit 2, one line naming the way out)
+    pd.DataFrame({"dataset": "ztf_bts", "object_id": ids, "label": ds.labels, "crossfit_fold": 0,
+                  "release_split": "train"}).to_csv(d / "folds.csv", index=False)
+    assert main(["evaluate", "--model", str(d), "--data", "ztf_bts", "--data-dir", str(EXCERPT),
+                 "--out", str(tmp_path / "ev"), "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert "fine-tune" in err and "astroembed crossfit" in err and "--allow-training-objects" in err
+
+
+def test_bundled_maven_folds_mark_its_training_objects():
+    """The release weights ship the ids they were fitted on; the demo objects are not among them."""
+    from astroembed.demo import demo_object_ids
+    from astroembed.evaluate.loading import training_objects
+    from astroembed.models.registry import bundled_weights_dir
+
+    used = training_objects(bundled_weights_dir() / "maven", "ztf_bts")
+    assert len(used) > 1000
+    assert not used & set(demo_object_ids()["ztf_bts"])

@@ -61,3 +61,12 @@ def check_positive(where: str, value, *, allow_zero: bool = False) -> None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (value >= 0 if allow_zero else value > 0)
     if not ok:
         raise ConfigError(f"{where}: must be a {'non-negative' if allow_zero else 'positive'} number, got {value!r}")
+
+
+def config_sha256(cfg: StrictConfig | dict) -> str:
+    """sha256 of the canonical JSON of a config (stored in the weights file to pair it with its config)."""
+    import hashlib
+    import json
+
+    d = cfg.to_dict() if isinstance(cfg, StrictConfig) else cfg
+    return hashlib.sha256(json.dumps(d, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["load_sample_data", "demo_object_ids", "run_demo", "add_demo_subparser"]
+__all__ = ["load_sample_data", "demo_object_ids", "run_demo"]
 
 
 def _sample_dir() -> Path:
@@ -59,7 +59,7 @@ def load_sample_data() -> dict:
 
 def run_demo(model_name: str = "maven", k: int = 100, device: str = "auto") -> dict:
     """Run the demo and print its tables; returns the numbers as a dict."""
-    from .pretrained import load_pretrained
+    from .models.pretrained import load_pretrained
     from .search import EmbeddingIndex
     from .tasks import cross_modal_search, knn_classify, zero_shot_redshift
 
@@ -113,10 +113,3 @@ def run_demo(model_name: str = "maven", k: int = 100, device: str = "auto") -> d
     return {"z_median_abs_dz": float(np.median(np.abs(dz))), "class_accuracy": acc,
             "retrieval_top1": float(np.mean(ranks == 1)), "retrieval_median_rank": float(np.median(ranks))}
 
-
-def add_demo_subparser(sub) -> None:
-    p = sub.add_parser("demo", help="bundled model + bundled real sample data: redshifts, classes, retrieval")
-    p.add_argument("--model", default="maven")
-    p.add_argument("-k", type=int, default=100, help="neighbours for the zero-shot redshift")
-    p.add_argument("--device", default="auto")
-    p.set_defaults(func=lambda a: run_demo(a.model, a.k, a.device) and 0)

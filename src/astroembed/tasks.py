@@ -63,35 +63,94 @@ def _embed(objs, model) -> np.ndarray:
     return method(objs)
 
 
-def _neighbours(query, reference, k: int, exclude_self: bool, fn: str):
-    """Validated kNN: returns (scores, indices, index) with k clipped to what is available."""
+#: cosine similarity at or above which a reference row counts as the query itself (identical embedding)
+IDENTICAL_COSINE = 1.0 - 1e-6
+
+
+def _as_ids(name: str, ids, n: int) -> np.ndarray | None:
+    if ids is None:
+        return None
+    if isinstance(ids, (str, bytes)):
+        raise TypeError(f"{name}: expected one object id per row (a 1-D array), got a string")
+    arr = np.asarray(ids.to_numpy() if hasattr(ids, "to_numpy") else ids)
+    if arr.ndim != 1 or len(arr) != n:
+        raise ValueError(f"{name}: expected {n} object ids (one per row), got shape {arr.shape}")
+    return arr.astype(object)
+
+
+def _self_hits(S: np.ndarray, nbr: np.ndarray, metric: str, q_ids, ref_ids) -> np.ndarray:
+    """(n, kk) bool: neighbour j of query i is the query itself — an identical embedding (cosine ≥
+    :data:`IDENTICAL_COSINE`, or L2 distance 0) or, where ids are given, a row of the same object."""
+    same = np.zeros(nbr.shape, dtype=bool)
+    if metric == "cosine":
+        same |= S >= IDENTICAL_COSINE
+    elif metric == "l2":
+        same |= S <= 1e-12
+    if q_ids is not None and ref_ids is not None:
+        valid = nbr >= 0
+        same |= valid & (ref_ids[np.where(valid, nbr, 0)] == q_ids[:, None])
+    return same
+
+
+def _neighbours(query, reference, k: int, exclude_self: bool, fn: str, query_ids=None, reference_ids=None):
+    """Validated kNN: returns (scores, indices, index) with k clipped to what is available.
+
+    ``exclude_self=True`` drops, per query, every reference row that is the query itself: identical
+    embeddings, and — where ``query_ids`` / ``reference_ids`` are given — every row of the same object
+    (object-level leave-one-out, e.g. several spectra of one supernova).  With ``exclude_self=False``
+    such self-matches are detected among the neighbours and reported with a warning, because the
+    query's own label then leaks into the estimate.
+    """
     k = check_k(k)
     index = _as_index(reference)
     q = as_vectors("query", query, index.dim, allow_1d=True)
     n_ref = index.ntotal
-    if exclude_self:
-        if len(q) != n_ref:
-            raise ValueError(f"exclude_self: needs query and reference to be the same set (query row i = "
-                             f"reference row i), got {len(q)} queries and {n_ref} references")
-        if n_ref < 2:
-            raise ValueError("exclude_self: needs at least 2 reference embeddings")
-    avail = n_ref - int(exclude_self)
-    if k > avail:
-        warnings.warn(f"{fn}: k={k} is larger than the {avail} available reference embeddings; using all {avail}",
+    q_ids = _as_ids("query_ids", query_ids, len(q))
+    ref_ids = _as_ids("reference_ids", reference_ids, n_ref)
+    if (q_ids is None) != (ref_ids is None):
+        raise ValueError("query_ids and reference_ids: give both (object ids of queries and of references) or "
+                         "neither")
+    if exclude_self and n_ref < 2:
+        raise ValueError("exclude_self: needs at least 2 reference embeddings")
+    if k > n_ref:
+        warnings.warn(f"{fn}: k={k} is larger than the {n_ref} available reference embeddings; using all {n_ref}",
                       UserWarning, stacklevel=3)
-        k = avail
-    res = index.search(q, k + int(exclude_self))
-    S, nbr = res.scores, res.indices
-    if exclude_self and len(q):
-        nq, kk = nbr.shape
-        hit = nbr == np.arange(nq)[:, None]
-        drop = np.where(hit.any(axis=1), hit.argmax(axis=1), kk - 1)
-        keep = np.ones(nbr.shape, dtype=bool)
-        keep[np.arange(nq), drop] = False
-        S, nbr = S[keep].reshape(nq, kk - 1), nbr[keep].reshape(nq, kk - 1)
-    elif exclude_self:
-        S, nbr = S[:, :k], nbr[:, :k]
-    return S, nbr, index
+        k = n_ref
+    if len(q) == 0:
+        res = index.search(q, k)
+        return res.scores, res.indices, index
+    if not exclude_self:
+        res = index.search(q, k)
+        hits = _self_hits(res.scores, res.indices, index.metric, q_ids, ref_ids).any(axis=1)
+        if hits.any():
+            what = "an identical embedding or the same object id" if q_ids is not None else "an identical embedding"
+            warnings.warn(f"{fn}: {int(hits.sum())} of {len(q)} queries have {what} in the reference set "
+                          f"(e.g. query rows {np.flatnonzero(hits)[:5].tolist()}): their own label leaks into "
+                          "the estimate. Pass exclude_self=True (with query_ids/reference_ids for object-level "
+                          "exclusion) or use disjoint query and reference sets.", UserWarning, stacklevel=3)
+        return res.scores, res.indices, index
+    extra = 1
+    if ref_ids is not None:
+        _, counts = np.unique(ref_ids.astype(str), return_counts=True)
+        extra = int(counts.max())
+    while True:
+        kk = min(n_ref, k + extra)
+        res = index.search(q, kk)
+        keep = ~_self_hits(res.scores, res.indices, index.metric, q_ids, ref_ids) & (res.indices >= 0)
+        n_keep = keep.sum(axis=1)
+        if n_keep.min() >= k or kk == n_ref:
+            break
+        extra *= 2
+    n_out = int(min(k, n_keep.min()))
+    if n_out == 0:
+        raise ValueError(f"{fn}: after excluding self-matches, query row {int(np.argmin(n_keep))} has no "
+                         "reference neighbour left")
+    if n_keep.min() < k:
+        warnings.warn(f"{fn}: after excluding self-matches only {n_out} neighbours are available for some "
+                      f"queries; using k={n_out}", UserWarning, stacklevel=3)
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :n_out]  # kept neighbours first, rank order kept
+    rows = np.arange(len(q))[:, None]
+    return res.scores[rows, order], res.indices[rows, order], index
 
 
 def _weights(scores: np.ndarray, metric: str, weights: str, eps: float) -> np.ndarray:
@@ -175,7 +234,8 @@ def cross_modal_search(query, index, *, model=None, k: int = 10) -> SearchResult
 
 
 def zero_shot_redshift(query, reference, reference_redshift, *, k: int = 100, weights: str = "distance",
-                       exclude_self: bool = False, eps: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+                       exclude_self: bool = False, eps: float = 1e-6, query_ids=None,
+                       reference_ids=None) -> tuple[np.ndarray, np.ndarray]:
     """Redshifts from the k nearest reference embeddings (no training).
 
     For each query, the ``k`` reference embeddings of highest cosine similarity are found and
@@ -204,10 +264,14 @@ def zero_shot_redshift(query, reference, reference_redshift, *, k: int = 100, we
     weights : {"distance", "uniform"}
         Neighbour weighting, see above.
     exclude_self : bool
-        Leave-one-out: query row i is reference row i and is not its own neighbour (evaluation on
-        one labelled set).
+        Leave-one-out at object level: every reference row that is the query itself (an identical
+        embedding, or a row with the query's object id when ids are given) is excluded.  With
+        ``False`` (default) such self-matches are detected and reported with a ``UserWarning``.
     eps : float
         Added to the distance before inverting (caps the weight of an identical embedding).
+    query_ids, reference_ids : array_like, optional
+        Object ids of the queries and of the references (both or neither; ids may repeat, e.g.
+        several spectra of one object).  Used to detect and exclude self-matches.
 
     Returns
     -------
@@ -226,9 +290,9 @@ def zero_shot_redshift(query, reference, reference_redshift, *, k: int = 100, we
     Examples
     --------
     >>> import numpy as np, astroembed as ae
-    >>> z_ref = np.linspace(0.01, 0.5, 400)
+    >>> z_ref = np.linspace(0.01, 0.5, 50)
     >>> emb = lambda z: np.stack([np.cos(3 * z), np.sin(3 * z)], axis=1)  # embeddings that encode z
-    >>> z, z_err = ae.zero_shot_redshift(emb(np.array([0.2, 0.3])), emb(z_ref), z_ref, k=10)
+    >>> z, z_err = ae.zero_shot_redshift(emb(np.array([0.2025, 0.3025])), emb(z_ref), z_ref, k=4)
     >>> np.round(z, 2).tolist(), bool((z_err < 0.02).all())
     ([0.2, 0.3], True)
     """
@@ -240,7 +304,7 @@ def zero_shot_redshift(query, reference, reference_redshift, *, k: int = 100, we
     if len(z_ref) != n_ref:
         raise ValueError(f"reference_redshift: length mismatch, {len(z_ref)} redshifts for {n_ref} reference "
                          "embeddings")
-    S, nbr, index = _neighbours(query, reference, k, exclude_self, "zero_shot_redshift")
+    S, nbr, index = _neighbours(query, reference, k, exclude_self, "zero_shot_redshift", query_ids, reference_ids)
     if nbr.shape[0] == 0:
         return np.zeros(0), np.zeros(0)
     w = _weights(S, index.metric, weights, eps)
@@ -293,7 +357,7 @@ class KNNClassification(NamedTuple):
         Examples
         --------
         >>> import numpy as np, astroembed as ae
-        >>> r = ae.knn_classify(np.eye(2), np.eye(2), ["Ia", "II"], k=1)
+        >>> r = ae.knn_classify([[0.9, 0.1], [0.2, 0.8]], np.eye(2), ["Ia", "II"], k=1)
         >>> list(r.to_frame().columns)
         ['label', 'II', 'Ia']
         """
@@ -305,7 +369,8 @@ class KNNClassification(NamedTuple):
 
 
 def knn_classify(query, reference, reference_labels, *, k: int = 15, weights: str = "distance",
-                 exclude_self: bool = False, eps: float = 1e-6) -> KNNClassification:
+                 exclude_self: bool = False, eps: float = 1e-6, query_ids=None,
+                 reference_ids=None) -> KNNClassification:
     """Classify embeddings by a weighted vote of their k nearest reference embeddings.
 
     Weights as in :func:`zero_shot_redshift`: ``1 / (cosine distance + eps)`` or uniform.  The
@@ -325,9 +390,11 @@ def knn_classify(query, reference, reference_labels, *, k: int = 15, weights: st
     weights : {"distance", "uniform"}
         Neighbour weighting.
     exclude_self : bool
-        Leave-one-out (query row i is reference row i).
+        Object-level leave-one-out, as in :func:`zero_shot_redshift`.
     eps : float
         Added to the cosine distance before inverting.
+    query_ids, reference_ids : array_like, optional
+        Object ids for self-match detection/exclusion, as in :func:`zero_shot_redshift`.
 
     Returns
     -------
@@ -358,7 +425,7 @@ def knn_classify(query, reference, reference_labels, *, k: int = 15, weights: st
         classes, codes = np.unique(labels, return_inverse=True)
     except TypeError:
         raise TypeError("reference_labels: mixed label types (e.g. str and int); convert them to one type") from None
-    S, nbr, index = _neighbours(query, reference, k, exclude_self, "knn_classify")
+    S, nbr, index = _neighbours(query, reference, k, exclude_self, "knn_classify", query_ids, reference_ids)
     nq = nbr.shape[0]
     proba = np.zeros((nq, len(classes)), dtype=np.float64)
     if nq:

@@ -6,7 +6,7 @@
 >>> print(report)                                                          # doctest: +SKIP
 """
 
-from .baselines import FeatureEmbedder
+from .features import FeatureEmbedder
 from .crossval import CVResult, cross_validate_probe, limited_scenario, outer_splits, select_params
 from .metrics import (
                       classification_metrics,

@@ -19,12 +19,11 @@ stratified folds *k* of the real objects (computed once, stratified by class, wr
     fold<k>/stage<i>_<name>/ (training run)  fold<k>/embeddings_<data>.npz  fold<k>/training.json
     <data>/results.json, results.md, confusion PNGs
 
-CLI: ``python -m astroembed.evaluate.crossfit --config configs/crossfit_maven.json --out runs/crossfit_maven``.
+CLI: ``astroembed crossfit --config configs/crossfit_maven.json --out runs/crossfit_maven``.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import sys
@@ -138,52 +137,12 @@ def run_crossfit(cfg: CrossFitConfig, out, *, resume: bool = False, only_folds=N
     return reports
 
 
-def _configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    p.add_argument("--config", required=True, help="crossfit config (JSON), see configs/crossfit_*.json")
-    p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--resume", action="store_true", help="continue / reuse the stage runs already in --out")
-    p.add_argument("--folds-file", help="reuse this folds.csv (e.g. another model's) instead of computing the folds")
-    p.add_argument("--only-folds", type=int, nargs="+", help="run only these folds (the report covers them only)")
-    p.add_argument("--max-epochs", type=int, help="cap every stage's epochs (dry runs)")
-    p.add_argument("--device", help="override the config's device")
-    p.add_argument("--num-threads", type=int, help="override the config's num_threads")
-    p.add_argument("--data-dir", help="override the config's data_dir")
-    p.add_argument("--no-plots", action="store_true")
-    p.add_argument("--no-progress", action="store_true")
-    return p
-
-
-def add_crossfit_subparser(subparsers) -> argparse.ArgumentParser:
-    """``astroembed crossfit``: the same options as ``python -m astroembed.evaluate.crossfit``."""
-    p = subparsers.add_parser("crossfit", help="cross-fitted evaluation of fine-tuned models on real data",
-                              description=__doc__.splitlines()[0])
-    _configure(p)
-    p.set_defaults(func=run_crossfit_cli)
-    return p
-
 
 def main(argv=None) -> int:
-    p = _configure(argparse.ArgumentParser(prog="python -m astroembed.evaluate.crossfit",
-                                           description=__doc__.splitlines()[0]))
-    return run_crossfit_cli(p.parse_args(argv))
+    """``python -m astroembed.evaluate.crossfit``: the same as ``astroembed crossfit``."""
+    from ..cli import main as cli_main
 
-
-def run_crossfit_cli(a) -> int:
-    """Run the cross-fit described by parsed arguments ``a``; returns the exit code."""
-    try:
-        cfg = load_crossfit_config(a.config)
-        over = {k: v for k, v in (("device", a.device), ("num_threads", a.num_threads), ("data_dir", a.data_dir))
-                if v is not None}
-        cfg = cfg.replace(**over) if over else cfg
-        reports = run_crossfit(cfg, a.out, resume=a.resume, only_folds=a.only_folds, max_epochs=a.max_epochs,
-                               folds_file=a.folds_file, plots=not a.no_plots, progress=not a.no_progress)
-    except (ConfigError, ValueError, FileNotFoundError, FileExistsError) as exc:
-        print(f"crossfit: error: {exc}", file=sys.stderr)
-        return 2
-    for r in reports.values():
-        print(r.to_markdown())
-    print(f"results written to {a.out}/", file=sys.stderr)
-    return 0
+    return cli_main(["crossfit", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -59,8 +59,8 @@ def stage_train_config(cfg: CrossFitConfig, i: int, fold: int | None, *, model: 
 def load_trained_model(path, device):
     """Load a trained run directory: a CLIP model or the supervised light-curve baseline (by ``model_type``)."""
     from ..models.hub import resolve_model_dir
-    from ..models.model import MavenModel
-    from ..train.baselines import SupervisedLightCurveModel
+    from ..models.maven.model import MavenModel
+    from ..models.supervised import SupervisedLightCurveModel
 
     p, _ = resolve_model_dir(path)
     kind = json.loads((p / "config.json").read_text()).get("model_type")
@@ -85,7 +85,7 @@ def _n_rows(run_dir) -> dict:
 
 def _train_fold(cfg, k, out, folds_file, *, resume, max_epochs, progress):
     from ..models.hub import resolve_model_dir
-    from ..train.baselines import SupervisedLightCurveModel
+    from ..models.supervised import SupervisedLightCurveModel
     from ..train.loop import train
 
     model_dict = _base_model_dict(cfg)

@@ -19,7 +19,7 @@ from .report import _CLS_METRICS, _RET_METRICS, _Z_METRICS, EvaluationReport, _c
 
 
 def _embed(model, ds) -> tuple[dict, np.ndarray, tuple | None]:
-    from ..train.baselines import SupervisedLightCurveModel
+    from ..models.supervised import SupervisedLightCurveModel
 
     mv = model.encoder if isinstance(model, SupervisedLightCurveModel) else model
     jobs = []

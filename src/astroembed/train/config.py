@@ -13,7 +13,7 @@ from typing import Any
 
 from .._config import StrictConfig, check_choice, check_positive
 from ..errors import ConfigError
-from ..models.config import MODALITIES, MavenConfig
+from ..models.maven.config import MODALITIES, MavenConfig
 
 __all__ = ["DataConfig", "OptimConfig", "AugmentConfig", "CVConfig", "SupervisedConfig", "TrainConfig",
            "load_train_config", "RUN_LEVEL_KEYS"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
-from ._device import resolve_device
-from .models.hub import resolve_model_dir
+from .base import model_class
+from .hub import resolve_model_dir
+from .persistence import read_model_type
 
 __all__ = ["load_pretrained"]
 
@@ -29,8 +30,10 @@ def load_pretrained(name_or_path: str | os.PathLike = "maven", *, revision: str 
 
     Returns
     -------
-    MavenModel
-        A ``torch.nn.Module`` in eval mode with ``embed_lightcurve`` / ``embed_spectrum``.
+    torch.nn.Module
+        The family's model class, chosen by ``model_type`` in ``config.json`` (``MavenModel`` for
+        ``"maven"``; see :data:`astroembed.models.base.MODEL_TYPES`), in eval mode, with
+        ``embed_lightcurve`` / ``embed_spectrum``.
 
     Raises
     ------
@@ -50,9 +53,10 @@ def load_pretrained(name_or_path: str | os.PathLike = "maven", *, revision: str 
     >>> model.training
     False
     """
-    from .models.model import MavenModel
+    from .device import resolve_device
 
     path, kind = resolve_model_dir(name_or_path, revision=revision, cache_dir=cache_dir)
-    model = MavenModel.from_pretrained(path, device=resolve_device(device))
+    cls = model_class(read_model_type(path))
+    model = cls.from_pretrained(path, device=resolve_device(device))
     model.source = {"name_or_path": str(name_or_path), "kind": kind, "path": str(path), "revision": revision}
     return model

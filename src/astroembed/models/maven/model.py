@@ -13,7 +13,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,26 +22,33 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._device import resolve_device  # re-exported for astroembed.models users
-from ..data.collate import LightCurveBatch, SpectrumBatch, collate_lightcurves, collate_spectra
-from ..data.containers import LightCurve, Spectrum
-from ..data.preprocess import preprocess_lightcurve, preprocess_spectrum
-from ..errors import ConfigError
+from ...data.collate import LightCurveBatch, SpectrumBatch, collate_lightcurves, collate_spectra
+from ...data.containers import LightCurve, Spectrum
+from ...data.preprocess import preprocess_lightcurve, preprocess_spectrum
+from ..device import resolve_device
+from ..embedding import (
+    Prepared,
+    as_container_list,
+    prepare_lightcurves,
+    prepare_packed_lightcurves,
+    run_embedding,
+)
+from ..persistence import (
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    load_weights,
+    read_config_file,
+    save_weights,
+    write_config_file,
+)
 from .config import MavenConfig, config_sha256
-from .embedding import as_container_list, run_embedding
 from .encoders import LightCurveEncoder, MetadataEncoder, SpectrumEncoder
 from .losses import LogitScales, clip_loss
 
-__all__ = ["MavenModel", "MetadataBatch", "Embeddings", "resolve_device", "CONFIG_NAME", "WEIGHTS_NAME",
-           "MODEL_TYPE", "read_config_file", "write_config_file"]
+__all__ = ["MavenModel", "MetadataBatch", "Embeddings", "MODEL_TYPE"]
 
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
 #: value of ``model_type`` in config.json
 MODEL_TYPE = "maven"
-_TOP_KEYS_REQUIRED = {"model_type", "config"}
-#: ``metadata`` in config.json is provenance (astroembed/torch versions); it is written, never read back
-_TOP_KEYS_OPTIONAL = {"metadata"}
 
 
 @dataclass
@@ -64,87 +70,6 @@ class Embeddings(NamedTuple):
 
     lightcurve: np.ndarray | None
     spectrum: np.ndarray | None
-
-
-def _versions() -> dict[str, str]:
-    try:
-        from .. import __version__ as ae_version
-    except ImportError:  # pragma: no cover
-        ae_version = "unknown"
-    return {"astroembed_version": ae_version, "torch_version": torch.__version__}
-
-
-def write_config_file(path: str | os.PathLike, model_type: str, config: dict, extra_metadata: dict | None = None
-                      ) -> None:
-    meta = _versions() | (extra_metadata or {})
-    doc = {"model_type": model_type, "config": config, "metadata": meta}
-    Path(path).write_text(json.dumps(doc, indent=2, sort_keys=False) + "\n")
-
-
-def read_config_file(path: str | os.PathLike, model_type: str) -> dict:
-    """Read a ``config.json`` (strict top level); returns its ``config`` mapping."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no {CONFIG_NAME} here; a model directory holds {CONFIG_NAME} and "
-                                f"{WEIGHTS_NAME} (written by save_pretrained)")
-    try:
-        doc = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{path}: expected a JSON object")
-    unknown = sorted(set(doc) - _TOP_KEYS_REQUIRED - _TOP_KEYS_OPTIONAL)
-    missing = sorted(_TOP_KEYS_REQUIRED - set(doc))
-    if unknown or missing:
-        raise ConfigError(f"{path}: unknown top-level key(s) {unknown}, missing {missing}; expected "
-                          f"{sorted(_TOP_KEYS_REQUIRED)} and optionally {sorted(_TOP_KEYS_OPTIONAL)}")
-    if doc["model_type"] != model_type:
-        raise ConfigError(f"{path}: model_type is {doc['model_type']!r}, expected {model_type!r}")
-    return doc["config"]
-
-
-def save_weights(module: nn.Module, path: str | os.PathLike, config_hash: str) -> None:
-    from safetensors.torch import save_file
-
-    sd = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
-    bad = [k for k, v in sd.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
-    if bad:
-        raise ValueError(f"refusing to write non-finite weights (NaN/inf in {bad[:5]})")
-    tmp = Path(str(path) + ".tmp")
-    save_file(sd, str(tmp), metadata={"format": "pt", "config_sha256": config_hash})
-    os.replace(tmp, path)
-
-
-def load_weights(module: nn.Module, path: str | os.PathLike, config_hash: str) -> None:
-    """Load safetensors weights strictly: the file must come from this very config."""
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: weights file not found (expected {WEIGHTS_NAME} beside {CONFIG_NAME})")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-        sd = load_file(str(path))
-    except Exception as exc:  # safetensors raises its own error types on corrupt files
-        raise ValueError(f"{path}: not a readable safetensors file ({exc})") from exc
-    own = module.state_dict()
-    missing = sorted(set(own) - set(sd))
-    unexpected = sorted(set(sd) - set(own))
-    shapes = [f"{k}: file {tuple(sd[k].shape)} vs model {tuple(own[k].shape)}"
-              for k in sorted(set(sd) & set(own)) if sd[k].shape != own[k].shape]
-    if missing or unexpected or shapes:
-        raise ConfigError(
-            f"{path}: the weights do not match the config (they come from another model config): "
-            f"missing {missing[:8]}{' …' if len(missing) > 8 else ''}, unexpected "
-            f"{unexpected[:8]}{' …' if len(unexpected) > 8 else ''}, shape mismatches {shapes[:5]}")
-    file_hash = meta.get("config_sha256")
-    if file_hash != config_hash:
-        raise ConfigError(f"{path}: these weights were saved with a different config (config_sha256 "
-                          f"{file_hash!r} != {config_hash!r} of {CONFIG_NAME}); use the {CONFIG_NAME} written "
-                          "together with them by save_pretrained")
-    module.load_state_dict(sd, strict=True)
 
 
 class MavenModel(nn.Module):
@@ -241,6 +166,14 @@ class MavenModel(nn.Module):
             raise ValueError(f"this model has no spectrum encoder (its modalities: {list(self.modalities)})")
         return preprocess_spectrum(spec, self.config.spectrum_preprocess)
 
+    def prepare_lightcurves(self, items, packed=None, index=None, failures=None) -> Prepared:
+        """Vectorised preprocessing (:mod:`astroembed.data.packed`) of ``LightCurve`` items, or of an
+        already packed table (``packed=PackedObservations``, used by :func:`astroembed.embed_table`)."""
+        cfg = self.config.lightcurve_preprocess
+        if packed is not None:
+            return prepare_packed_lightcurves(packed, cfg, self.config.band_vocab, index, failures)
+        return prepare_lightcurves(items, cfg, self.config.band_vocab)
+
     def collate_lightcurves(self, items) -> LightCurveBatch:
         return collate_lightcurves(items, self.config.band_vocab)
 
@@ -254,25 +187,28 @@ class MavenModel(nn.Module):
         return MetadataBatch(torch.from_numpy(self.class_ids(labels)), torch.from_numpy(z))
 
     # -- containers in, numpy out -------------------------------------------------------------
-    def _embed(self, items, modality: str, *, batch_size, progress, normalize) -> np.ndarray:
+    def _embed(self, items, modality: str, *, batch_size, progress, normalize, errors) -> np.ndarray:
         self.encoder(modality)
         was_training = self.training
         self.eval()
         try:
             if modality == "lightcurve":
+                if self.config.lightcurve_preprocess is None:
+                    raise ValueError(f"this model has no light-curve encoder (its modalities: {list(self.modalities)})")
                 return run_embedding(
-                    items, preprocess=self.preprocess_lightcurve, collate=self.collate_lightcurves,
-                    encode=self.encode_lightcurves, length=len, dim=self.embed_dim, device=self.device,
-                    batch_size=batch_size, progress=progress, normalize=normalize, desc="embed light curves")
+                    items, prepare=self.prepare_lightcurves, encode=self.encode_lightcurves, dim=self.embed_dim,
+                    device=self.device, batch_size=batch_size, progress=progress, normalize=normalize,
+                    desc="embed light curves", errors=errors)
             return run_embedding(
                 items, preprocess=self.preprocess_spectrum, collate=collate_spectra, encode=self.encode_spectra,
                 length=lambda p: int(p.mask.sum()), dim=self.embed_dim, device=self.device,
-                batch_size=batch_size, progress=progress, normalize=normalize, desc="embed spectra")
+                batch_size=batch_size, progress=progress, normalize=normalize, desc="embed spectra",
+                errors=errors)
         finally:
             self.train(was_training)
 
     def embed_lightcurve(self, objs, *, batch_size: int = 256, progress: bool | None = None,
-                         normalize: bool = True) -> np.ndarray:
+                         normalize: bool = True, errors: str = "raise") -> np.ndarray:
         """Embed light curves.
 
         Parameters
@@ -285,21 +221,25 @@ class MavenModel(nn.Module):
             Show a tqdm bar; ``None`` = only for more than 1000 objects.
         normalize : bool
             L2-normalise (default; cosine = inner product).
+        errors : {"raise", "coerce"}
+            An item that cannot be converted or preprocessed raises (naming its index and ``object_id``),
+            or, with ``"coerce"``, gets a row of NaN so the output stays aligned with the input.
 
         Returns
         -------
         numpy.ndarray
             float32, C-contiguous, shape (N, embed_dim) — (1, D) for one object, (0, D) for none.
         """
-        return self._embed(as_container_list(objs, LightCurve), "lightcurve", batch_size=batch_size,
-                           progress=progress, normalize=normalize)
+        return self._embed(as_container_list(objs, LightCurve, errors), "lightcurve", batch_size=batch_size,
+                           progress=progress, normalize=normalize, errors=errors)
 
     def embed_spectrum(self, objs, *, batch_size: int = 256, progress: bool | None = None,
-                       normalize: bool = True) -> np.ndarray:
+                       normalize: bool = True, errors: str = "raise") -> np.ndarray:
         """Embed spectra; same conventions as :meth:`embed_lightcurve` (wavelengths in Å, observed or rest
-        frame as the model's ``spectrum_preprocess.frame`` requires)."""
-        return self._embed(as_container_list(objs, Spectrum), "spectrum", batch_size=batch_size,
-                           progress=progress, normalize=normalize)
+        frame as the model's ``spectrum_preprocess.frame`` requires; ``errors="coerce"`` gives a NaN row
+        to a spectrum that does not cover ``min_valid_bins`` bins of the model grid)."""
+        return self._embed(as_container_list(objs, Spectrum, errors), "spectrum", batch_size=batch_size,
+                           progress=progress, normalize=normalize, errors=errors)
 
     def embed_metadata(self, labels, redshifts, *, batch_size: int = 4096, normalize: bool = True) -> np.ndarray:
         """Embed (class label, redshift) pairs (unknown label or ``None``/NaN redshift allowed) → (N, D)."""

@@ -2,55 +2,21 @@
 
 Each encoder maps a batch to an (B, embed_dim) tensor *before* L2 normalisation (the model
 normalises).  Padding never influences a real object's output: padding tokens are excluded as
-attention keys (``src_key_padding_mask``) and from pooling.  A row that is all padding (which the
+attention keys (a boolean mask to ``scaled_dot_product_attention``, see
+:class:`~astroembed.models.layers.TransformerBlock`) and from pooling.  A row that is all padding (which the
 containers never produce) gets a dummy unmasked token so that no NaN can appear; its output is finite.
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
-from ..data.collate import LightCurveBatch, SpectrumBatch
+from ...data.collate import LightCurveBatch, SpectrumBatch
+from ..layers import INPUT_CLIP, TransformerStack, safe_key_mask, sinusoidal_encoding, wavelength_position
 from .config import LightCurveEncoderConfig, MetadataEncoderConfig, SpectrumEncoderConfig
 
-__all__ = ["sinusoidal_encoding", "LightCurveEncoder", "SpectrumEncoder", "MetadataEncoder"]
-
-#: reference wavelength (Å) of the log-λ positions ``λ_ref · ln(λ / λ_ref)``
-WAVE_REF = 5000.0
-#: scaled fluxes/errors are clipped to ±INPUT_CLIP before the token projection (outliers, huge errors)
-INPUT_CLIP = 10.0
-
-
-def sinusoidal_encoding(pos: torch.Tensor, dim: int, base: float) -> torch.Tensor:
-    """Transformer sinusoidal encoding of real-valued positions.
-
-    ``pos`` (...,) → (..., dim): ``[sin(p ω_0), cos(p ω_0), sin(p ω_1), …]`` with
-    ``ω_i = base ** (-2i / dim)``.
-    """
-    half = dim // 2
-    freqs = torch.exp(-math.log(base) * torch.arange(half, device=pos.device, dtype=torch.float32) * 2.0 / dim)
-    ang = pos.float().unsqueeze(-1) * freqs
-    return torch.stack((torch.sin(ang), torch.cos(ang)), dim=-1).flatten(-2)
-
-
-def wavelength_position(wave: torch.Tensor, mode: str) -> torch.Tensor:
-    """Positions for the wavelength encoding: λ in Å (``"linear"``) or ``λ_ref ln(λ/λ_ref)`` (``"log"``)."""
-    if mode == "linear":
-        return wave
-    return WAVE_REF * torch.log(wave.clamp_min(1.0) / WAVE_REF)
-
-
-def _safe_mask(mask: torch.Tensor) -> torch.Tensor:
-    """Key mask with at least one True per row (all-padding rows get their first token)."""
-    empty = ~mask.any(dim=1)
-    if bool(empty.any()):
-        mask = mask.clone()
-        mask[empty, 0] = True
-    return mask
-
+__all__ = ["LightCurveEncoder", "SpectrumEncoder", "MetadataEncoder"]
 
 class _Pooling(nn.Module):
     def __init__(self, d_model: int, kind: str, n_heads: int):
@@ -81,9 +47,7 @@ class _SequenceEncoder(nn.Module):
         if cfg.scale_input == "token":
             self.scale_proj = nn.Linear(1, d)
             self.scale_type = nn.Parameter(torch.zeros(d))
-        layer = nn.TransformerEncoderLayer(d, cfg.n_heads, cfg.ff_dim, cfg.dropout, activation="gelu",
-                                           batch_first=True, norm_first=True)
-        self.transformer = nn.TransformerEncoder(layer, cfg.n_layers, enable_nested_tensor=False)
+        self.transformer = TransformerStack(d, cfg.n_heads, cfg.ff_dim, cfg.dropout, cfg.n_layers)
         self.norm = nn.LayerNorm(d)
         self.pool = _Pooling(d, cfg.pooling, cfg.n_heads)
         extra = 1 if cfg.scale_input == "feature" else 0
@@ -99,8 +63,8 @@ class _SequenceEncoder(nn.Module):
             st = (self.scale_proj(self._scale(log_scale)) + self.scale_type).unsqueeze(1)
             tokens = torch.cat([st.to(tokens.dtype), tokens], dim=1)
             mask = torch.cat([torch.ones_like(mask[:, :1]), mask], dim=1)
-        mask = _safe_mask(mask)
-        h = self.transformer(tokens, src_key_padding_mask=~mask)
+        mask = safe_key_mask(mask)
+        h = self.transformer(tokens, mask)
         h = self.norm(h)
         pooled = self.pool_norm(self.pool(h, mask))
         if self.scale_input == "feature":

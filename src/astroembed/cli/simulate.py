@@ -1,43 +1,41 @@
-"""``astroembed simulate``: hooks for :mod:`astroembed.cli`.
-
-Wire with::
-
-    from astroembed.simulate.cli import add_simulate_subparser, run_simulate_cli
-    add_simulate_subparser(subparsers)      # sets func=run_simulate_cli
+"""``astroembed simulate``: paired supernova light curves + spectra, written as sharded Parquet.
 
 Example: ``astroembed simulate --survey ztf --n 100000 --out sims/ztf --seed 0 --workers 2``
-(``--validate`` writes the realism report instead; see :mod:`astroembed.simulate.validate`).
+(``--validate`` writes the realism report against the real ZTF BTS instead).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 
+__all__ = ["register", "run_simulate"]
 
-def add_simulate_subparser(subparsers):
-    p = subparsers.add_parser("simulate", help="simulate paired SN light curves + spectra (sharded Parquet)",
-                              description=__doc__.splitlines()[0])
-    p.add_argument("--survey", default="ztf", help="ztf or lsst (default ztf)")
-    p.add_argument("--n", type=int, default=1000, help="number of events (default 1000)")
-    p.add_argument("--out", help="output directory (sharded Parquet + manifest.json)")
-    p.add_argument("--seed", type=int, default=0)
+
+def register(sub):
+    p = sub.add_parser("simulate", help="simulate paired SN light curves + spectra (sharded Parquet)",
+                       description="Simulate paired supernova light curves and spectra and write them as sharded "
+                                   "Parquet with a manifest.json (see docs/simulation.md).")
+    p.add_argument("--survey", default="ztf", help="survey whose cadence and bands are simulated: ztf or lsst")
+    p.add_argument("--n", type=int, default=1000, help="number of events")
+    p.add_argument("--out", required=True, help="output directory (sharded Parquet + manifest.json)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (the output depends only on it and the options)")
     p.add_argument("--workers", type=int, default=1, help="processes; the output does not depend on it")
-    p.add_argument("--shard-size", type=int, default=10_000)
-    p.add_argument("--classes", default="bts", help="bts, bts+iib, balanced or a comma list (Ia,II,...)")
-    p.add_argument("--instrument", default=None, help="sedm or generic (default per survey)")
-    p.add_argument("--forced-photometry", action="store_true", help="keep non-detections")
-    p.add_argument("--min-detections", type=int, default=3)
-    p.add_argument("--peak-mag-max", type=float, default=None)
-    p.add_argument("--redshift-range", type=float, nargs=2, default=None, metavar=("ZMIN", "ZMAX"))
+    p.add_argument("--shard-size", type=int, default=10_000, help="events per Parquet shard")
+    p.add_argument("--classes", default="bts", help="class mix: bts, bts+iib, balanced or a comma list (Ia,II,...)")
+    p.add_argument("--instrument", default=None, help="spectrograph model: sedm or generic (default: per survey)")
+    p.add_argument("--forced-photometry", action="store_true", help="keep non-detections (forced photometry)")
+    p.add_argument("--min-detections", type=int, default=3, help="drop events with fewer detections")
+    p.add_argument("--peak-mag-max", type=float, default=None, help="drop events fainter than this at peak (AB mag)")
+    p.add_argument("--redshift-range", type=float, nargs=2, default=None, metavar=("ZMIN", "ZMAX"),
+                   help="restrict the redshifts to this range")
     p.add_argument("--templates-dir", default=None, help="full SNID template folder (optional)")
-    p.add_argument("--overwrite", action="store_true")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out directory")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--validate", action="store_true",
-                   help="write the realism report (vs the real ZTF BTS) to --out instead of a dataset")
+                   help="write the realism report (vs the real ZTF BTS) to --out instead of a data set")
     p.add_argument("--shared", default="../shared/data", help="real data folder for --validate")
-    p.set_defaults(func=run_simulate_cli)
+    p.set_defaults(func=run_simulate)
     return p
 
 
@@ -47,14 +45,13 @@ def _parse_classes(text):
     return [c.strip() for c in text.split(",") if c.strip()]
 
 
-def run_simulate_cli(args) -> int:
-    from . import ShardWriter, SimulatedDataset, config_dict, iter_simulate, make_config
+def run_simulate(args) -> int:
+    import json
 
-    if args.out is None:
-        print("astroembed simulate: --out DIR is required", file=sys.stderr)
-        return 2
+    from ..simulate import ShardWriter, SimulatedDataset, config_dict, iter_simulate, make_config
+
     if args.validate:
-        from .validate import realism_report
+        from ..simulate.validate import realism_report
 
         res = realism_report(args.shared, args.out, n=args.n, seed=args.seed, workers=args.workers)
         print(json.dumps(res["ks"], indent=1))

@@ -14,9 +14,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._config import StrictConfig, check_choice, check_positive
-from ..data.preprocess import LightCurvePreprocessConfig, SpectrumPreprocessConfig
-from ..errors import ConfigError
+from ..._config import StrictConfig, check_choice, check_positive, config_sha256
+from ...data.preprocess import LightCurvePreprocessConfig, SpectrumPreprocessConfig
+from ...errors import ConfigError
 
 __all__ = [
     "LightCurveEncoderConfig", "SpectrumEncoderConfig", "MetadataEncoderConfig", "MavenConfig",
@@ -215,7 +215,7 @@ class MavenConfig(StrictConfig):
         if not isinstance(self.band_vocab, tuple):
             object.__setattr__(self, "band_vocab", tuple(self.band_vocab))
         if self.band_vocab:
-            from ..data.bands import resolve_band
+            from ...data.bands import resolve_band
 
             if self.lightcurve is None:
                 raise ConfigError(f"{w}.band_vocab: must be empty without a light-curve encoder")
@@ -252,11 +252,3 @@ class MavenConfig(StrictConfig):
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
-
-
-def config_sha256(cfg: MavenConfig | dict) -> str:
-    """sha256 of the canonical JSON of a config (stored in the weights file to pair it with its config)."""
-    import hashlib
-
-    d = cfg.to_dict() if isinstance(cfg, StrictConfig) else cfg
-    return hashlib.sha256(json.dumps(d, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -1,7 +1,8 @@
-"""Baselines trained in the same harness.
+"""The supervised light-curve baseline, trained in the same harness as Maven.
 
-* **Maven-lite**: the same CLIP model trained on real data only, without simulation pre-training —
-  a :class:`~astroembed.train.config.TrainConfig` with ``init_from: null`` (``configs/maven_lite_*.json``).
+(Maven-lite, the other baseline, is the Maven CLIP model trained on real data only: a
+:class:`~astroembed.train.config.TrainConfig` with ``init_from: null``.)
+
 * **Supervised light-curve model** (:class:`SupervisedLightCurveModel`): the light-curve encoder of
   Maven plus a classification head (cross-entropy) and a redshift head (MSE), trained end to end.
   Its ``embed_lightcurve`` returns the unit-norm encoder output, so the same kNN evaluation applies.
@@ -17,16 +18,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._config import StrictConfig
-from ..errors import ConfigError
-from ..models.config import MavenConfig, config_sha256
-from ..models.model import (
+from ..._config import StrictConfig, config_sha256
+from ...errors import ConfigError
+from ..device import resolve_device
+from ..maven.config import MavenConfig
+from ..maven.model import MavenModel
+from ..persistence import (
     CONFIG_NAME,
     WEIGHTS_NAME,
-    MavenModel,
     load_weights,
     read_config_file,
-    resolve_device,
     save_weights,
     write_config_file,
 )
@@ -92,9 +93,9 @@ class SupervisedLightCurveModel(nn.Module):
 
     def predict(self, objs, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
         """(class probabilities (N, C), redshift (N,)) for light curves."""
-        from ..data.collate import length_buckets
-        from ..data.containers import LightCurve
-        from ..models.embedding import as_container_list
+        from ...data.collate import length_buckets
+        from ...data.containers import LightCurve
+        from ..embedding import as_container_list
 
         items = [self.encoder.preprocess_lightcurve(lc) for lc in as_container_list(objs, LightCurve)]
         probs = np.zeros((len(items), len(self.config.class_names)), dtype=np.float32)

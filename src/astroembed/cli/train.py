@@ -1,22 +1,22 @@
-"""``astroembed train`` — hooked into :mod:`astroembed.cli` with :func:`add_train_subparser` and
-:func:`run_train_cli`."""
+"""``astroembed train``: train or fine-tune a model from a JSON training config."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-__all__ = ["add_train_subparser", "run_train_cli"]
+__all__ = ["register", "run_train"]
 
 
-def add_train_subparser(subparsers) -> argparse.ArgumentParser:
-    """Add the ``train`` command to an ``argparse`` sub-parser collection; returns its parser."""
-    p = subparsers.add_parser(
+def register(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
         "train", help="train or fine-tune a model from a JSON config",
         description="Train (CLIP pre-training / fine-tuning, or the supervised baseline) as described by a "
-                    "JSON training config (see configs/ and docs/models/training.md).")
+                    "JSON training config (see configs/ and docs/models/training.md). "
+                    "configs/maven_smoke_sim.json simulates its own small data set; configs/maven_pretrain_sim.json "
+                    "reads one written by 'astroembed simulate' first.")
     p.add_argument("--config", required=True, help="training config (JSON)")
-    p.add_argument("--resume", action="store_true", help="continue from output_dir/checkpoints/last.pt")
+    p.add_argument("--resume", action="store_true", help="continue from OUTPUT_DIR/checkpoints/last.pt")
     p.add_argument("--output-dir", help="override the config's output_dir")
     p.add_argument("--device", help="override the config's device ('auto', 'cpu', 'cuda', 'cuda:1')")
     p.add_argument("--num-threads", type=int, help="override the config's num_threads (CPU threads)")
@@ -26,37 +26,38 @@ def add_train_subparser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--stop-after-steps", type=int, help="stop (resumably) after this many optimiser steps")
     p.add_argument("--time-limit-min", type=float, help="stop (resumably) after this many minutes")
     p.add_argument("--no-progress", action="store_true", help="no progress bar / log lines")
-    p.set_defaults(func=run_train_cli)
+    p.set_defaults(func=run_train)
     return p
 
 
-def run_train_cli(args: argparse.Namespace) -> int:
-    """Run the ``train`` command; returns the process exit status."""
+def _runs(cfg, args):
+    from pathlib import Path
+
+    if args.all_folds:
+        return [cfg.replace(cv=cfg.cv.replace(fold=k), output_dir=str(Path(cfg.output_dir) / f"fold{k}"))
+                for k in range(cfg.cv.n_folds)]
+    if args.fold is not None:
+        return [cfg.replace(cv=cfg.cv.replace(fold=args.fold))]
+    return [cfg]
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Run the ``train`` command; returns the exit status (2 bad input, 3 stopped resumably, 4 diverged)."""
+    from pathlib import Path
+
     from ..errors import ConfigError
-    from .config import load_train_config
-    from .loop import TrainingDivergedError, train
+    from ..train.config import load_train_config
+    from ..train.loop import TrainingDivergedError, train
 
     overrides = {"output_dir": args.output_dir, "device": args.device, "num_threads": args.num_threads}
     if args.no_progress:
         overrides["progress"] = False
     try:
-        cfg = load_train_config(args.config, **overrides)
         if args.fold is not None and args.all_folds:
             raise ConfigError("--fold and --all-folds exclude each other")
-        runs = []
-        if args.all_folds:
-            from pathlib import Path
-
-            for k in range(cfg.cv.n_folds):
-                runs.append(cfg.replace(cv=cfg.cv.replace(fold=k), output_dir=str(Path(cfg.output_dir) / f"fold{k}")))
-        elif args.fold is not None:
-            runs.append(cfg.replace(cv=cfg.cv.replace(fold=args.fold)))
-        else:
-            runs.append(cfg)
+        cfg = load_train_config(args.config, **overrides)
         limit = None if args.time_limit_min is None else 60.0 * args.time_limit_min
-        from pathlib import Path
-
-        for run in runs:
+        for run in _runs(cfg, args):
             resume = args.resume and (Path(run.output_dir) / "checkpoints" / "last.pt").exists()
             if args.resume and not resume and not args.all_folds:
                 raise FileNotFoundError(f"--resume: no checkpoint in {run.output_dir}/checkpoints/")
@@ -69,22 +70,10 @@ def run_train_cli(args: argparse.Namespace) -> int:
                       + (" --all-folds" if args.all_folds else "")
                       + (f" --fold {args.fold}" if args.fold is not None else ""))
                 return 3
-    except (ConfigError, ValueError, FileNotFoundError, FileExistsError, ImportError) as exc:
+    except (ConfigError, ValueError, FileNotFoundError, FileExistsError) as exc:
         print(f"astroembed train: error: {exc}", file=sys.stderr)
         return 2
     except TrainingDivergedError as exc:
         print(f"astroembed train: training diverged: {exc}", file=sys.stderr)
         return 4
     return 0
-
-
-def main(argv=None) -> int:  # pragma: no cover - convenience for `python -m astroembed.train.cli`
-    parser = argparse.ArgumentParser(prog="astroembed")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_train_subparser(sub)
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

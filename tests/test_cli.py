@@ -1,0 +1,164 @@
+"""The command line: fast parser (no heavy imports), every option documented in plain text, no sub-command
+silently dropped, clean one-line errors (existing --out, bad rows named by object id and row), embed
+--keep-columns feeding redshift, search --out Parquet/CSV by extension."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from astroembed.cli import build_parser, main
+
+from .conftest import make_lightcurve
+from .test_pretrained import fake_bundle, saved  # noqa: F401 (fixtures)
+
+try:
+    from astroembed.search.files import read_embeddings
+except ImportError:  # before the search package layout
+    from astroembed.search.files import read_embeddings
+
+COMMANDS = {"models", "embed", "search", "redshift", "simulate", "train", "evaluate", "crossfit", "demo"}
+
+
+def _subparsers(parser):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices
+    return {}
+
+
+def test_parser_builds_without_torch_sklearn_pandas():
+    code = ("import sys; from astroembed.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('torch', 'sklearn', 'pandas', 'astropy', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_every_command_present_and_every_option_has_plain_help():
+    subs = _subparsers(build_parser())
+    assert set(subs) == COMMANDS
+    for name, p in subs.items():
+        texts = [p.description or ""]
+        for a in p._actions:
+            if isinstance(a, argparse._HelpAction):
+                continue
+            assert a.help, f"astroembed {name} {a.option_strings or a.dest}: no help text"
+            texts.append(a.help)
+        for t in texts:
+            assert "``" not in t and ":mod:" not in t and ":func:" not in t and "`" not in t, (name, t)
+
+
+def test_broken_subcommand_import_is_not_hidden(monkeypatch):
+    """A command whose implementation cannot be imported fails loudly instead of vanishing from the CLI."""
+    import astroembed.cli.demo as demo_cli
+
+    def boom(args):
+        import astroembed._no_such_module  # noqa: F401
+
+    monkeypatch.setattr(demo_cli, "run_demo_cli", boom)
+    parser = build_parser()
+    assert "demo" in _subparsers(parser)
+    monkeypatch.setattr("astroembed.cli.build_parser", lambda: _rebuild(parser, boom))
+    with pytest.raises(ModuleNotFoundError, match="_no_such_module"):
+        main(["demo"])
+
+
+def _rebuild(parser, func):
+    _subparsers(parser)["demo"].set_defaults(func=func)
+    return parser
+
+
+def test_missing_third_party_package_is_one_clean_line(monkeypatch, capsys):
+    def needs(args):
+        import faiss_not_installed_xyz  # noqa: F401
+
+    parser = build_parser()
+    monkeypatch.setattr("astroembed.cli.build_parser", lambda: _rebuild(parser, needs))
+    assert main(["demo"]) == 2
+    err = capsys.readouterr().err
+    assert "faiss_not_installed_xyz" in err and "pip install" in err and "Traceback" not in err
+
+
+# -- embed / search / redshift on a tiny registered model --------------------------------------
+@pytest.fixture
+def lc_table(tmp_path, rng):
+    rows = []
+    for i in range(6):
+        tab = make_lightcurve(rng, n=8).to_table().to_pandas()
+        tab["object_id"] = f"obj{i}"
+        tab["redshift"] = 0.01 * (i + 1)
+        tab["type"] = "Ia" if i % 2 else "II"
+        rows.append(tab)
+    path = tmp_path / "lcs.csv"
+    pd.concat(rows).to_csv(path, index=False)
+    return path
+
+
+def test_embed_keep_columns_then_redshift_without_pandas_surgery(fake_bundle, lc_table, tmp_path):
+    ref = tmp_path / "ref.parquet"
+    assert main(["embed", str(lc_table), "--kind", "lightcurve", "--model", "tiny", "--keep-columns",
+                 "redshift,type", "--out", str(ref)]) == 0
+    E, cat, _ = read_embeddings(ref)
+    assert cat["redshift"].tolist() == pytest.approx([0.01 * (i + 1) for i in range(6)])
+    assert cat["type"].tolist() == ["II", "Ia"] * 3
+    z_out = tmp_path / "z.parquet"
+    assert main(["redshift", "--reference", str(ref), "--query", str(ref), "-k", "1", "--out", str(z_out)]) == 0
+    z = pd.read_parquet(z_out)  # Parquet because of the extension
+    # k=1 and queries = references: each object's nearest neighbour is itself
+    np.testing.assert_allclose(z["z"], cat["redshift"], atol=1e-5)
+
+
+def test_search_out_format_follows_extension_and_existing_out_is_clean(fake_bundle, lc_table, tmp_path, capsys):
+    emb = tmp_path / "e.parquet"
+    assert main(["embed", str(lc_table), "--kind", "lightcurve", "--model", "tiny", "--out", str(emb)]) == 0
+    pq_out, csv_out = tmp_path / "hits.parquet", tmp_path / "hits.csv"
+    assert main(["search", "--index", str(emb), "--query", str(emb), "-k", "2", "--out", str(pq_out)]) == 0
+    assert main(["search", "--index", str(emb), "--query", str(emb), "-k", "2", "--out", str(csv_out)]) == 0
+    a, b = pd.read_parquet(pq_out), pd.read_csv(csv_out)
+    assert list(a.columns) == ["query_id", "rank", "id", "score"] and len(a) == 12
+    pd.testing.assert_frame_equal(a[["query_id", "rank", "id"]], b[["query_id", "rank", "id"]])
+    assert (a[a["rank"] == 1]["id"] == a[a["rank"] == 1]["query_id"]).all()
+    capsys.readouterr()
+    # an existing --out: one clean line naming --overwrite, no traceback; --overwrite replaces it
+    assert main(["embed", str(lc_table), "--kind", "lightcurve", "--model", "tiny", "--out", str(emb)]) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and "--overwrite" in err and "Traceback" not in err
+    assert main(["search", "--index", str(emb), "--query", str(emb), "--out", str(csv_out)]) == 2
+    assert main(["embed", str(lc_table), "--kind", "lightcurve", "--model", "tiny", "--out", str(emb),
+                 "--overwrite"]) == 0
+    assert main(["search", "--index", str(emb), "--query", str(emb), "--out", str(tmp_path / "x.txt")]) == 2
+    assert ".csv or .parquet" in capsys.readouterr().err
+
+
+def test_embed_error_names_object_and_rows(fake_bundle, lc_table, tmp_path, capsys):
+    df = pd.read_csv(lc_table)
+    df.loc[df["object_id"] == "obj3", "band"] = "nosuchband"
+    df.to_csv(lc_table, index=False)
+    assert main(["embed", str(lc_table), "--kind", "lightcurve", "--model", "tiny",
+                 "--out", str(tmp_path / "e.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert "'obj3'" in err and "data rows 24-31" in err, err
+    df["redshift"] = np.arange(len(df))  # not constant per object
+    df.to_csv(lc_table, index=False)
+    assert main(["embed", str(lc_table), "--kind", "lightcurve", "--model", "tiny", "--keep-columns", "redshift",
+                 "--out", str(tmp_path / "e.parquet")]) == 2
+    assert "'obj0'" in capsys.readouterr().err
+
+
+def test_train_missing_simulated_data_says_run_simulate_first(tmp_path, capsys):
+    import json
+    from pathlib import Path
+
+    cfg = json.loads((Path(__file__).parents[1] / "configs" / "maven_pretrain_sim.json").read_text())
+    cfg["data"]["kwargs"]["path"] = str(tmp_path / "no_sims_here")
+    cfg["data"]["cache"] = None
+    cfg["output_dir"] = str(tmp_path / "run")
+    (tmp_path / "c.json").write_text(json.dumps(cfg))
+    assert main(["train", "--config", str(tmp_path / "c.json")]) == 2
+    err = capsys.readouterr().err
+    assert "astroembed simulate" in err and "no_sims_here" in err
