@@ -85,6 +85,22 @@ def test_auto_keeps_exact_when_approximate_is_not_faster(monkeypatch):
     np.testing.assert_array_equal(index.search(x[:10], 5).indices, EmbeddingIndex(x).search(x[:10], 5).indices)
 
 
+@needs_faiss
+def test_auto_tuning_reaches_target_on_hard_data(monkeypatch):
+    """Structureless data with the speed guard off: nprobe climbs until the target is met."""
+    monkeypatch.setattr(_auto, "AUTO_EXACT_MAX_VECTORS", 1000)
+    monkeypatch.setattr(_auto, "AUTO_MIN_SPEEDUP", 0.0)
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(4000, 16)).astype(np.float32)
+    index = EmbeddingIndex(x, index_factory="auto", metric="l2")
+    assert index.index_factory == "IVF63,Flat" and len(index.tuning["curve"]) >= 4  # many steps needed
+    assert index.tuning["curve"][0][1] < 0.8  # nprobe=1 really is approximate here
+    q = rng.normal(size=(500, 16)).astype(np.float32)
+    truth = EmbeddingIndex(x, metric="l2").search(q, 10).indices
+    measured = recall(index.search(q, 10).indices, truth)
+    assert measured >= 0.93 and abs(measured - index.estimated_recall) <= 0.04
+
+
 def test_auto_without_faiss_is_exact_torch(monkeypatch, tmp_path):
     monkeypatch.setattr(_optional, "import_faiss", lambda: None)
     monkeypatch.setattr(search, "_hint_shown", False)
