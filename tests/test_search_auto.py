@@ -192,9 +192,9 @@ def test_search_package_imports_neither_torch_nor_faiss():
     from pathlib import Path
 
     src = Path(search.__file__).resolve().parents[1]
-    code = ("import sys, types; pkg = types.ModuleType('astroembed'); pkg.__path__ = [%r]; "
+    code = (f"import sys, types; pkg = types.ModuleType('astroembed'); pkg.__path__ = [{str(src)!r}]; "
             "sys.modules['astroembed'] = pkg; import astroembed.search as s; "
             "from astroembed.search import EmbeddingIndex, SearchResult, read_embeddings; "
-            "print(sorted(m for m in ('torch', 'faiss', 'pandas', 'pyarrow') if m in sys.modules))") % str(src)
+            "print(sorted(m for m in ('torch', 'faiss', 'pandas', 'pyarrow') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
