@@ -198,3 +198,22 @@ def test_search_package_imports_neither_torch_nor_faiss():
             "print(sorted(m for m in ('torch', 'faiss', 'pandas', 'pyarrow') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_version_1_directories_still_load(tmp_path):
+    import json
+
+    x = np.random.default_rng(5).normal(size=(50, 6)).astype(np.float32)
+    path = EmbeddingIndex(x, index_factory="auto", backend="torch").save(tmp_path / "v1")
+    man = json.loads((path / "manifest.json").read_text())
+    assert man["format_version"] == search.FORMAT_VERSION == 2 and man["estimated_recall"] == 1.0
+    for key in ("estimated_recall", "tuning"):
+        del man[key]
+    man["format_version"] = 1
+    (path / "manifest.json").write_text(json.dumps(man))
+    old = EmbeddingIndex.load(path, backend="torch")
+    assert old.estimated_recall == 1.0 and old.tuning is None and len(old) == 50
+    man["format_version"] = 3
+    (path / "manifest.json").write_text(json.dumps(man))
+    with pytest.raises(ValueError, match="format version"):
+        EmbeddingIndex.load(path)
