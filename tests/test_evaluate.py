@@ -354,3 +354,57 @@ def test_bundled_maven_folds_mark_its_training_objects():
     used = training_objects(bundled_weights_dir() / "maven", "ztf_bts")
     assert len(used) > 1000
     assert not used & set(demo_object_ids()["ztf_bts"])
+
+
+def _with_uv_only_spectrum(ds, row=0):
+    """The data set with item ``row``'s spectrum replaced by one covering only 1500-3000 Å."""
+    import astroembed as ae
+
+    sp = list(ds.spectra)
+    old = sp[row]
+    wl = np.linspace(1500.0, 3000.0, 200)
+    sp[row] = ae.Spectrum(wl, np.ones_like(wl), np.full_like(wl, 0.1), object_id=old.object_id)
+    ds.spectra = sp
+    return ds
+
+
+def test_one_unusable_spectrum_does_not_abort_the_evaluation(tmp_path, capsys):
+    """Regression: one UV-only OSC spectrum made `astroembed evaluate --data osc` fail for the whole batch."""
+    from astroembed.datasets import load_osc_pairs
+    from astroembed.models.maven.config import LightCurveEncoderConfig, MavenConfig, SpectrumEncoderConfig
+    from astroembed.models.maven.model import MavenModel
+
+    ds = _with_uv_only_spectrum(load_osc_pairs(EXCERPT), row=2)
+    bad_id = str(ds.object_ids[2])
+    model = MavenModel(MavenConfig(embed_dim=8, lightcurve=LightCurveEncoderConfig(d_model=8, n_layers=1, n_heads=2,
+                                                                                  ff_dim=8),
+                                   spectrum=SpectrumEncoderConfig(d_model=8, n_layers=1, n_heads=2, ff_dim=8,
+                                                                  patch_size=16))).eval()
+    with pytest.raises(ValueError, match="1500|wavelength|bins"):
+        model.embed_spectrum(ds.spectra)  # the model itself refuses the batch
+    rep = evaluate_model(model, ds, n_splits=3, n_draws=2, n_labelled=16, hyperparams="fixed",
+                         scenarios=("full",), class_sets={"3-way": ("Ia", "II", "IIn")})
+    info = rep.info["not_embeddable"]  # the injected one and the excerpt's real UV-only spectrum (PTF10bgl)
+    assert info["n"] == 2 and info["by_modality"] == {"spectrum": 2}
+    assert {(d["object_id"], d["row"]) for d in info["items"]} == {
+        (bad_id, 2), ("PTF10bgl", ds.object_ids.tolist().index("PTF10bgl"))}
+    assert rep.info["n_items"] == len(ds) - 2
+    assert "cannot be embedded" in capsys.readouterr().err
+
+
+def test_coerce_path_keeps_alignment():
+    """With a model that takes errors="coerce", the NaN row is dropped and the other rows stay aligned."""
+    from astroembed.evaluate.embedding import embed_items
+
+    class Coercing:
+        modalities = ("lightcurve",)
+
+        def embed_lightcurve(self, objs, *, errors="raise", batch_size=None, progress=None):
+            E = np.array([[float(o), 1.0] for o in objs])
+            if errors == "coerce":
+                E[np.array(objs) < 0] = np.nan
+            return E
+
+    E, dropped = embed_items(Coercing(), "lightcurve", [3, -1, 5])
+    assert list(dropped) == [1]
+    np.testing.assert_array_equal(E[[0, 2], 0], [3.0, 5.0])

@@ -14,31 +14,19 @@ from .metrics import (
     retrieval_metrics,
     retrieval_ranks,
 )
+from .embedding import embed_dataset_robust
 from .probes import knn_redshift
 from .report import _CLS_METRICS, _RET_METRICS, _Z_METRICS, EvaluationReport, _class_sets, _has_dupes
 
 
 def _embed(model, ds) -> tuple[dict, np.ndarray, tuple | None]:
+    """``(embeddings of the embeddable rows, their mask, the supervised baseline's own predictions)``."""
     from ..models.supervised import SupervisedLightCurveModel
 
-    mv = model.encoder if isinstance(model, SupervisedLightCurveModel) else model
-    jobs = []
-    if "lightcurve" in mv.modalities:
-        jobs.append(("lightcurve", ds.lightcurves, mv.preprocess_lightcurve, model.embed_lightcurve))
-    if ds.spectra is not None and "spectrum" in mv.modalities:
-        jobs.append(("spectrum", ds.spectra, mv.preprocess_spectrum, mv.embed_spectrum))
-    ok = np.ones(len(ds), dtype=bool)
-    for _, objs, prep, _ in jobs:
-        for i, o in enumerate(objs):
-            try:
-                prep(o)
-            except ValueError:
-                ok[i] = False
-    idx = np.flatnonzero(ok)
-    emb = {m: np.asarray(fn([objs[i] for i in idx], progress=False), dtype=np.float64) for m, objs, _, fn in jobs}
+    emb, ok, _ = embed_dataset_robust(model, ds)
     direct = None
     if isinstance(model, SupervisedLightCurveModel):
-        probs, z = model.predict([ds.lightcurves[i] for i in idx])
+        probs, z = model.predict([ds.lightcurves[i] for i in np.flatnonzero(ok)])
         direct = (probs, z.astype(np.float64), list(model.config.class_names))
     return emb, ok, direct
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .crossval import CVResult, cross_validate_probe, limited_scenario, outer_splits, stratification_key
 from .metrics import confusion_matrices, redshift_metrics, retrieval_metrics, retrieval_ranks
+from .embedding import embed_dataset_robust
 from .probes import CLASSIFICATION_PROBES, REGRESSION_PROBES, knn_redshift
 
 __all__ = ["EvaluationReport", "evaluate_embeddings", "evaluate_model", "evaluate_zero_shot", "embed_dataset",
@@ -332,20 +333,29 @@ def _check_emb(name, x) -> np.ndarray:
 
 def embed_dataset(model, dataset, *, batch_size: int | None = None) -> dict[str, np.ndarray]:
     """Embed a :class:`~astroembed.datasets.SupernovaDataset` with any object that has
-    ``embed_lightcurve(list) -> (N, D)`` (and ``embed_spectrum`` for paired sets)."""
-    def run(fn, items):
-        if batch_size is None:
-            return np.asarray(fn(items))
-        parts = [np.asarray(fn(items[i:i + batch_size])) for i in range(0, len(items), batch_size)]
-        return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+    ``embed_lightcurve(list) -> (N, D)`` (and ``embed_spectrum`` for paired sets); every item must be
+    embeddable (see :func:`~astroembed.evaluate.embedding.embed_dataset_robust` to drop the others)."""
+    emb, ok, dropped = embed_dataset_robust(model, dataset, batch_size=batch_size)
+    if dropped:
+        d = dropped[0]
+        raise ValueError(f"{len(dropped)} of {len(dataset)} items cannot be embedded; first: row {d['row']} "
+                         f"(object {d['object_id']!r}, {d['modality']}): {d['reason']}")
+    return emb
 
-    out = {"lightcurve": run(model.embed_lightcurve, list(dataset.lightcurves))}
-    if getattr(dataset, "spectra", None) is not None and hasattr(model, "embed_spectrum"):
-        out["spectrum"] = run(model.embed_spectrum, list(dataset.spectra))
-    for k, v in out.items():
-        if v.ndim != 2 or len(v) != len(dataset):
-            raise ValueError(f"model.embed_{k}: expected ({len(dataset)}, D), got shape {v.shape}")
-    return out
+
+def _report_dropped(dataset, dropped, ok) -> dict:
+    """Say on stderr what could not be embedded; the summary stored in ``report.info``."""
+    import sys
+
+    if not dropped:
+        return {"n": 0}
+    by_mod = {}
+    for d in dropped:
+        by_mod[d["modality"]] = by_mod.get(d["modality"], 0) + 1
+    first = "; ".join(f"{d['object_id']} ({d['modality']}): {d['reason']}" for d in dropped[:3])
+    print(f"astroembed evaluate: {int((~ok).sum())} of {len(dataset)} {dataset.name} items cannot be embedded "
+          f"and are left out ({by_mod}); first: {first}", file=sys.stderr)
+    return {"n": int((~ok).sum()), "by_modality": by_mod, "items": dropped[:50]}
 
 
 def evaluate_model(model, dataset, *, out=None, plots: bool = True, batch_size: int | None = None,
@@ -359,8 +369,11 @@ def evaluate_model(model, dataset, *, out=None, plots: bool = True, batch_size: 
     embedding maps and retrieval examples.
     """
     t0 = time.perf_counter()
-    emb = embed_dataset(model, dataset, batch_size=batch_size)
+    emb, ok, dropped = embed_dataset_robust(model, dataset, batch_size=batch_size)
     t_embed = time.perf_counter() - t0
+    not_embeddable = _report_dropped(dataset, dropped, ok)
+    if not ok.all():
+        dataset = dataset.subset(np.flatnonzero(ok))
     name = model_name or type(model).__name__
     kw.setdefault("title", f"{name} on {dataset.name} ({len(dataset)} items)")
     report = evaluate_embeddings(emb, labels=dataset.labels, redshifts=dataset.redshifts, groups=dataset.object_ids,
@@ -369,7 +382,7 @@ def evaluate_model(model, dataset, *, out=None, plots: bool = True, batch_size: 
                         "n_objects": int(len(set(dataset.object_ids.tolist()))),
                         "dataset_info": {k: v for k, v in dataset.info.items() if k != "data_dir"},
                         "embedding_dim": {k: int(v.shape[1]) for k, v in emb.items()},
-                        "seconds_embed": round(t_embed, 2), "python": platform.python_version(),
+                        "seconds_embed": round(t_embed, 2), "not_embeddable": not_embeddable, "python": platform.python_version(),
                         "machine": platform.machine(), "processor": platform.processor() or platform.machine()})
     try:
         from importlib.metadata import version
@@ -399,9 +412,11 @@ def evaluate_zero_shot(model, reference, query, *, k: int = 100, modality: str =
     Uses the redshifts of the reference only; the query redshifts are only used to score.
     """
     reference_modality = reference_modality or modality
-    emb_r = embed_dataset(model, reference)
-    emb_q = embed_dataset(model, query)
-    zr, zq = reference.redshifts, query.redshifts
+    emb_r, ok_r, drop_r = embed_dataset_robust(model, reference)
+    emb_q, ok_q, drop_q = embed_dataset_robust(model, query)
+    _report_dropped(reference, drop_r, ok_r)
+    _report_dropped(query, drop_q, ok_q)
+    zr, zq = reference.redshifts[ok_r], query.redshifts[ok_q]
     okr, okq = np.isfinite(zr), np.isfinite(zq)
     zp, _ = knn_redshift(emb_q[modality][okq], emb_r[reference_modality][okr], zr[okr], k=k)
     report = EvaluationReport(config={"zero_shot_k": k, "title": f"zero-shot redshift {reference.name} → {query.name}"})
