@@ -15,7 +15,7 @@ import pytest
 from astroembed.cli import build_parser, main
 
 from .conftest import make_lightcurve
-from .test_pretrained import fake_bundle, saved  # noqa: F401 (fixtures)
+from .test_pretrained import tiny_model
 
 try:
     from astroembed.search.files import read_embeddings
@@ -85,6 +85,18 @@ def test_missing_third_party_package_is_one_clean_line(monkeypatch, capsys):
 
 
 # -- embed / search / redshift on a tiny registered model --------------------------------------
+@pytest.fixture
+def fake_bundle(tmp_path, monkeypatch):
+    """A registry with one bundled model 'tiny' in a temporary _weights folder."""
+    from astroembed.models import registry as reg
+
+    root = tmp_path / "_weights"
+    tiny_model().save_pretrained(root / "tiny")
+    monkeypatch.setattr(reg, "bundled_weights_dir", lambda: root)
+    reg.write_registry_entry("tiny", "test model", weights_root=root)
+    return root
+
+
 @pytest.fixture
 def lc_table(tmp_path, rng):
     rows = []

@@ -11,9 +11,9 @@ from astroembed.data.preprocess import LightCurvePreprocessConfig, SpectrumPrepr
 from astroembed.demo import demo_object_ids
 from astroembed.errors import ConfigError
 from astroembed.evaluate.crossfit import (
+    Accumulator,
     CrossFitConfig,
     CrossFitEvalConfig,
-    _Acc,
     evaluate_fold,
     main,
     run_crossfit,
@@ -175,7 +175,7 @@ def test_evaluate_fold_uses_only_training_folds_for_probes():
     folds = np.repeat([0, 1, 2], 20)
     X = centres[(labels == "II").astype(int)] + 0.01 * rng.normal(size=(60, 16))
     X[folds == 1] = centres[(labels[folds == 1] == "Ia").astype(int)] + 0.01 * rng.normal(size=(20, 16))
-    acc = _Acc()
+    acc = Accumulator()
     ev = CrossFitEvalConfig(hyperparams="fixed", scenarios=("full",), classification_probes=("knn",),
                             regression_probes=("knn",), zero_shot_k=5)
     evaluate_fold(acc, {"lightcurve": X}, labels, np.full(60, 0.1) + (labels == "II") * 0.2, np.arange(60), folds,

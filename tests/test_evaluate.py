@@ -11,22 +11,21 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score, precision_score, r2_score, recall_score
 
+from astroembed.cli import main
+from astroembed.cli.evaluate import register as add_evaluate_subparser
+from astroembed.cli.evaluate import run_evaluate
 from astroembed.evaluate import (
     classification_metrics,
     confusion_matrices,
     cross_validate_probe,
     evaluate_embeddings,
     evaluate_model,
-    knn_redshift,
     limited_scenario,
     outer_splits,
     redshift_metrics,
     retrieval_metrics,
     retrieval_ranks,
 )
-from astroembed.cli import main
-from astroembed.cli.evaluate import run_evaluate
-from astroembed.cli.evaluate import register as add_evaluate_subparser
 
 EXCERPT = Path(__file__).parent / "data" / "excerpt"
 
@@ -126,14 +125,26 @@ def test_retrieval_constructed_cases():
     assert retrieval_ranks(np.array([[1.0, 0]]), g, ["x"], ["y", "x", "y", "x"]).tolist() == [1]
 
 
-def test_knn_redshift():
-    ref = np.eye(3)
-    z, err = knn_redshift(np.array([[1.0, 0, 0]]), ref, [0.1, 0.5, 0.9], k=1)
-    assert z[0] == pytest.approx(0.1) and err[0] == 0
-    z, _ = knn_redshift(np.array([[1.0, 0.01, 0]]), ref, [0.1, 0.5, 0.9], k=3)
-    assert 0.1 < z[0] < 0.2  # distance weighting pulls towards the nearest reference
-    z, _ = knn_redshift(np.random.default_rng(0).normal(size=(5, 3)), ref, [0.3, 0.3, 0.3], k=100)
-    np.testing.assert_allclose(z, 0.3)
+def test_zero_shot_rows_come_from_tasks_zero_shot_redshift(monkeypatch):
+    """The evaluation's zero-shot kNN is astroembed.tasks.zero_shot_redshift (one implementation): a spy sees
+    every fold (training part as references, test part as queries), and the row is scored on its output."""
+    import astroembed.tasks as tasks
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 4))
+    z = np.linspace(0.01, 0.4, 40)
+    calls = []
+
+    def spy(q, r, zr, k=100, **kw):
+        calls.append((len(q), len(r), k))
+        return np.full(len(q), 0.5), np.zeros(len(q))  # a constant guess: L1 = mean |z - 0.5|
+
+    monkeypatch.setattr(tasks, "zero_shot_redshift", spy)
+    rep = evaluate_embeddings(X, redshifts=z, n_splits=4, hyperparams="fixed", scenarios=("full",),
+                              regression_probes=(), zero_shot_k=100)
+    assert len(calls) == 4 and all(nq + nr == 40 and k == nr for nq, nr, k in calls)  # k clipped to the references
+    row = rep.get(task="zero-shot redshift", metric="l1")
+    assert row["mean"] == pytest.approx(np.mean(np.abs(z - 0.5)), rel=0.05)
 
 
 # ---------------------------------------------------------------- no leakage ---------------------
