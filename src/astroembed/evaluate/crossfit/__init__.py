@@ -36,10 +36,10 @@ from ..report import EvaluationReport
 from ..scoring import Accumulator
 from .config import SOURCES, CrossFitConfig, CrossFitEvalConfig, StageConfig, load_crossfit_config
 from .fold import embed_fold, evaluate_fold
-from .stages import load_trained_model, run_stages, stage_train_config
+from .stages import base_model_dict, load_trained_model, run_stages, stage_train_config
 
 __all__ = ["CrossFitConfig", "StageConfig", "CrossFitEvalConfig", "load_crossfit_config", "run_crossfit",
-           "stage_train_config", "run_stages", "load_trained_model", "evaluate_fold", "embed_fold", "Accumulator",
+           "stage_train_config", "run_stages", "base_model_dict", "load_trained_model", "evaluate_fold", "embed_fold", "Accumulator",
            "main"]
 
 

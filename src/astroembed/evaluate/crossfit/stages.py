@@ -11,7 +11,8 @@ from pathlib import Path
 from .config import SOURCES, CrossFitConfig
 
 
-def _base_model_dict(cfg: CrossFitConfig) -> dict:
+def base_model_dict(cfg: CrossFitConfig) -> dict:
+    """The model config (a dict) the first stage starts from: ``base_model``'s, or ``model``, with ``model_overrides``."""
     if cfg.base_model is not None:
         from ...models.hub import resolve_model_dir
 
@@ -89,7 +90,7 @@ def run_stages(cfg: CrossFitConfig, fold: int | None, out_dir, folds_file=None, 
     from ...train.loop import train
 
     out_dir = Path(out_dir)
-    model_dict = _base_model_dict(cfg)
+    model_dict = base_model_dict(cfg)
     init = None if cfg.base_model is None else str(resolve_model_dir(cfg.base_model)[0])
     model, info = None, []
     where = "all data" if fold is None else f"fold {fold}"
