@@ -76,7 +76,8 @@ class CrossFitConfig(StrictConfig):
 
     ``base_model``: pre-trained model (directory or registered name) that initialises stage 1, or the
     frozen model when ``stages`` is empty; ``null`` = from scratch (Maven-lite, supervised) with
-    ``model`` = a MavenConfig mapping or a JSON file holding one (or a training config's ``model``).
+    ``model`` = a MavenConfig mapping, a JSON file holding one (or a training config's ``model``), or a
+    registered model name / model directory whose architecture (not weights) is used.
     ``model_overrides``: top-level MavenConfig keys replaced (e.g. ``{"spectrum": null}``).  ``data``:
     loader options per data set (``{"ztf_bts": {"min_detections": 5}, "osc": {...}}``), shared by
     training and evaluation."""

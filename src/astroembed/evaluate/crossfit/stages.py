@@ -20,6 +20,11 @@ def base_model_dict(cfg: CrossFitConfig) -> dict:
         d = json.loads((path / "config.json").read_text())["config"]
     elif isinstance(cfg.model, dict):
         d = dict(cfg.model)
+    elif not Path(cfg.model).is_file():  # a registered model name or model directory: its architecture only
+        from ...models.hub import resolve_model_dir
+
+        path, _ = resolve_model_dir(cfg.model)
+        d = json.loads((path / "config.json").read_text())["config"]
     else:
         j = json.loads(Path(cfg.model).read_text())
         d = j["model"] if isinstance(j.get("model"), dict) else j.get("config", j)
