@@ -162,6 +162,19 @@ def test_embed_error_names_object_and_rows(fake_bundle, lc_table, tmp_path, caps
     assert "'obj0'" in capsys.readouterr().err
 
 
+def test_embed_unusable_spectrum_names_object_and_rows(fake_bundle, tmp_path, capsys):
+    rows = []
+    for i, (lo, hi) in enumerate([(3600, 9300), (1200, 3000), (4000, 9000)]):  # object s1 is UV only
+        w = np.linspace(lo, hi, 50)
+        rows.append(pd.DataFrame({"object_id": f"s{i}", "wavelength": w, "flux": 1 + 0.1 * np.sin(w / 300),
+                                  "flux_err": 0.05}))
+    pd.concat(rows).to_csv(tmp_path / "spec.csv", index=False)
+    assert main(["embed", str(tmp_path / "spec.csv"), "--kind", "spectrum", "--model", "tiny",
+                 "--out", str(tmp_path / "e.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert "1 of 3 objects" in err and "'s1'" in err and "data rows 50-99" in err and "Traceback" not in err
+
+
 def test_train_missing_simulated_data_says_run_simulate_first(tmp_path, capsys):
     import json
     from pathlib import Path
