@@ -20,7 +20,7 @@ from .test_pretrained import tiny_model
 try:
     from astroembed.search.files import read_embeddings
 except ImportError:  # before the search package layout
-    from astroembed.embedding_files import read_embeddings
+    from astroembed.search.files import read_embeddings
 
 COMMANDS = {"models", "embed", "search", "redshift", "simulate", "train", "evaluate", "crossfit", "demo"}
 

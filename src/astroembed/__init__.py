@@ -26,6 +26,7 @@ _LAZY = {
     "cross_modal_search": ".tasks", "zero_shot_redshift": ".tasks", "knn_classify": ".tasks",
     "KNNClassification": ".tasks",
     "LightCurveEmbedder": ".sklearn", "SpectrumEmbedder": ".sklearn",
+    "embed_table": ".table",
 }
 #: sub-packages reachable as attributes (``ae.simulate``) without importing them eagerly
 _SUBMODULES = ("bands", "data", "models", "search", "tasks", "simulate", "datasets", "evaluate", "errors",

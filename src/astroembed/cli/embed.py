@@ -58,10 +58,8 @@ def register(sub) -> None:
 
 
 def _files():
-    try:  # the search package layout (astroembed.search.files)
-        from ..search import files
-    except ImportError:
-        from .. import embedding_files as files
+    from ..search import files
+
     return files
 
 

@@ -1,7 +1,10 @@
-"""faiss backend of :class:`astroembed.EmbeddingIndex` (CPU, or GPU when faiss has GPU support).
+"""faiss backend of :class:`astroembed.EmbeddingIndex`: on the GPU when ``faiss.get_num_gpus() > 0``
+(decided at run time, in :func:`use_gpu`), else on the CPU.
 
 Private: users go through :class:`~astroembed.search.EmbeddingIndex`, which validates every input
 before it reaches faiss (faiss checks its arguments with bare ``assert`` s, gone under ``python -O``).
+faiss itself is imported by the caller at run time (:func:`astroembed._optional.import_faiss`), never
+when :mod:`astroembed.search` is imported.
 
 Internal ids are row positions ``0 .. ntotal-1`` (the order of ``add``); the mapping to user ids
 lives in :class:`EmbeddingIndex`.  No ``IndexIDMap`` is used.
@@ -18,6 +21,18 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 GPU_MAX_K = 2048  # faiss GPU k-selection limit (k and nprobe)
+
+
+def use_gpu(faiss, device: str) -> bool:
+    """Whether to put the index on a GPU: ``device`` is ``"auto"``/``"cuda..."`` and faiss sees a GPU.
+
+    Raises ValueError for ``device="cuda"`` when faiss has no GPU support.
+    """
+    n_gpu = faiss.get_num_gpus() if hasattr(faiss, "get_num_gpus") else 0
+    if device.startswith("cuda") and n_gpu == 0:
+        raise ValueError("device: 'cuda' requested but faiss has no GPU support here "
+                         "(faiss.get_num_gpus() == 0); install faiss-gpu or use device='auto'")
+    return n_gpu > 0 and device != "cpu"
 
 
 def _metric_type(faiss, metric: str) -> int:
@@ -159,10 +174,17 @@ class FaissBackend:
         return self._nlist
 
     # ------------------------------------------------------------------ add / search
-    def train_if_needed(self, x: np.ndarray) -> None:
-        """Train on ``x`` if the index is untrained (IVF, PQ …); errors are turned into ValueError."""
+    def train_if_needed(self, x: np.ndarray, kmeans_iter: int | None = None) -> None:
+        """Train on ``x`` if the index is untrained (IVF, PQ …); errors are turned into ValueError.
+
+        ``kmeans_iter`` sets the k-means iterations of an IVF coarse quantizer (faiss default otherwise).
+        """
         if self.index.is_trained:
             return
+        if kmeans_iter is not None and self._nlist is not None:
+            ivf = self.index if self.on_gpu else self._ivf()
+            if hasattr(ivf, "cp"):
+                ivf.cp.niter = int(kmeans_iter)
         n = len(x)
         if self._nlist is not None and n < self._nlist:
             raise ValueError(
@@ -188,12 +210,15 @@ class FaissBackend:
             self.faiss.extract_index_ivf(cpu).nprobe = self._nlist
         return cpu.search(q, k)
 
+    def search_raw(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """faiss's answer as it is (approximate indexes may leave ``-1`` slots)."""
+        if self.on_gpu and k > GPU_MAX_K:
+            return self._search_cpu_copy(q, k, exhaustive=False)
+        return self.index.search(q, k)
+
     def search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` (``k <= ntotal``) row positions, every slot filled (no ``-1``)."""
-        if self.on_gpu and k > GPU_MAX_K:
-            D, nbr = self._search_cpu_copy(q, k, exhaustive=False)
-        else:
-            D, nbr = self.index.search(q, k)
+        D, nbr = self.search_raw(q, k)
         missing = (nbr < 0).any(axis=1)
         if missing.any():
             # approximate indexes may return fewer than k hits (e.g. IVF lists smaller than k at low
@@ -205,6 +230,16 @@ class FaissBackend:
                 raise RuntimeError(f"faiss index {self.index_factory!r} returned fewer than k={k} results even "
                                    "in an exhaustive search; please report this with the index factory used")
         return D, nbr
+
+    def knn(self, q: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top-``k`` of ``q`` among the rows of ``x`` (not the index), on this index's device;
+        scores with higher = closer (negated squared distances for l2)."""
+        mt = _metric_type(self.faiss, self.metric)
+        if self.on_gpu and hasattr(self.faiss, "knn_gpu"):
+            D, idx = self.faiss.knn_gpu(self._gpu_res, q, x, k, metric=mt)
+        else:
+            D, idx = self.faiss.knn(q, x, k, metric=mt)
+        return (-D if self.metric == "l2" else D), idx
 
     def _search_exhaustive(self, q: np.ndarray, k: int):
         with self._lock:

@@ -1,4 +1,8 @@
-"""Input validation for :mod:`astroembed.search`: vectors, ``k``, ids and metadata."""
+"""Input validation for :mod:`astroembed.search`: vectors, ``k``, ids and metadata.
+
+Vectors are checked and normalised in row chunks (:data:`CHUNK_ROWS`) in float32, so that adding
+10^6 vectors never makes a float64 copy or a full-size boolean temporary of the input.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import numbers
 import numpy as np
 
 RESERVED_COLUMNS = ("query", "rank", "id", "score")
+#: rows per chunk when checking, normalising and adding vectors (bounds temporaries to ~CHUNK_ROWS x D)
+CHUNK_ROWS = 1 << 14
 
 
 def check_k(k, name: str = "k") -> int:
@@ -18,8 +24,9 @@ def check_k(k, name: str = "k") -> int:
     return int(k)
 
 
-def as_vectors(name: str, x, dim: int | None = None, *, allow_1d: bool = False) -> np.ndarray:
-    """Turn ``x`` into a C-contiguous float32 (n, dim) array of finite numbers, or raise.
+def check_vectors(name: str, x, dim: int | None = None, *, allow_1d: bool = False) -> np.ndarray:
+    """Check the shape and dtype of ``x`` and return it as a 2-D numpy array **without copying** when
+    possible (dtype not yet converted, values not yet checked; see :func:`iter_checked_chunks`).
 
     Accepts numpy arrays, nested lists and torch tensors.  A 1-D input is one vector when
     ``allow_1d``.  The error messages name ``name`` and the expected/given dimensions.
@@ -46,24 +53,87 @@ def as_vectors(name: str, x, dim: int | None = None, *, allow_1d: bool = False) 
                          f"{arr.shape[1]} columns (shape {arr.shape}); embed with the same model as the index")
     if arr.shape[1] == 0:
         raise ValueError(f"{name}: vectors must have at least one dimension, got shape {arr.shape}")
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    bad = ~np.isfinite(arr).all(axis=1)
-    if bad.any():
-        raise ValueError(f"{name}: {int(bad.sum())} row(s) contain NaN/inf (or overflow float32), first at rows "
-                         f"{np.flatnonzero(bad)[:5].tolist()}; drop or fix them")
     return arr
 
 
-def _normalise(name: str, x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x.astype(np.float64), axis=1)
+def _raise_non_finite(name: str, bad_rows: np.ndarray) -> None:
+    raise ValueError(f"{name}: {len(bad_rows)} row(s) contain NaN/inf (or overflow float32), first at rows "
+                     f"{bad_rows[:5].tolist()}; drop or fix them")
+
+
+def _raise_zero(name: str, zero_rows: np.ndarray) -> None:
+    raise ValueError(f"{name}: {len(zero_rows)} zero-length vector(s) at rows {zero_rows[:5].tolist()}"
+                     "; cosine similarity is undefined for them (use metric='ip' or 'l2', or drop them)")
+
+
+def row_norms(x: np.ndarray) -> np.ndarray:
+    """Euclidean norms (float64) of the rows of a float32 array; callers pass chunks, so the float64
+    accumulation never holds more than a chunk."""
+    return np.sqrt(np.einsum("ij,ij->i", x, x, dtype=np.float64))
+
+
+def validate_rows(name: str, arr: np.ndarray, *, need_norms: bool) -> np.ndarray | None:
+    """Check every row of the (n, D) array is finite in float32 (and non-zero when ``need_norms``),
+    one chunk at a time; return the float64 row norms when ``need_norms`` (else ``None``)."""
+    n = len(arr)
+    norms = np.empty(n, dtype=np.float64) if need_norms else None
+    bad, zero = [], []
+    for s in range(0, n, CHUNK_ROWS):
+        with np.errstate(over="ignore"):  # float64 beyond float32 range becomes inf: reported below
+            c = np.asarray(arr[s:s + CHUNK_ROWS], dtype=np.float32)
+        finite = np.isfinite(c).all(axis=1)
+        if not finite.all():
+            bad.append(np.flatnonzero(~finite) + s)
+        if need_norms:
+            nrm = row_norms(c if finite.all() else np.where(finite[:, None], c, np.float32(0)))
+            norms[s:s + CHUNK_ROWS] = nrm
+            z = (nrm == 0) & finite
+            if z.any():
+                zero.append(np.flatnonzero(z) + s)
+    if bad:
+        _raise_non_finite(name, np.concatenate(bad))
+    if zero:
+        _raise_zero(name, np.concatenate(zero))
+    return norms
+
+
+def iter_checked_chunks(arr: np.ndarray, norms: np.ndarray | None, rows: int | None = None):
+    """Yield ``(start, float32 C-contiguous chunk)``, each chunk divided by its row ``norms`` when
+    given.  A chunk is a fresh array (never a view of the caller's data) whenever it is normalised
+    or converted, so it may be modified in place."""
+    rows = rows or CHUNK_ROWS
+    for s in range(0, len(arr), rows):
+        c = np.ascontiguousarray(arr[s:s + rows], dtype=np.float32)
+        if norms is not None:
+            c = c * (1.0 / norms[s:s + rows, None]).astype(np.float32)
+        yield s, c
+
+
+def as_vectors(name: str, x, dim: int | None = None, *, allow_1d: bool = False) -> np.ndarray:
+    """Turn ``x`` into a C-contiguous float32 (n, dim) array of finite numbers, or raise.
+
+    Accepts numpy arrays, nested lists and torch tensors.  A 1-D input is one vector when
+    ``allow_1d``.  The error messages name ``name`` and the expected/given dimensions.
+    """
+    with np.errstate(over="ignore"):  # float64 beyond float32 range becomes inf: reported below
+        arr = np.ascontiguousarray(check_vectors(name, x, dim, allow_1d=allow_1d), dtype=np.float32)
+    bad = ~np.isfinite(arr).all(axis=1)
+    if bad.any():
+        _raise_non_finite(name, np.flatnonzero(bad))
+    return arr
+
+
+def normalise(name: str, x: np.ndarray) -> np.ndarray:
+    """Rows of the float32 array ``x`` scaled to unit length (a new float32 array).  For query-sized
+    arrays; :meth:`EmbeddingIndex.add` normalises in chunks (:func:`iter_checked_chunks`)."""
+    norms = row_norms(x)
     zero = norms == 0
     if zero.any():
-        raise ValueError(f"{name}: {int(zero.sum())} zero-length vector(s) at rows {np.flatnonzero(zero)[:5].tolist()}"
-                         "; cosine similarity is undefined for them (use metric='ip' or 'l2', or drop them)")
-    return np.ascontiguousarray(x / norms[:, None], dtype=np.float32)
+        _raise_zero(name, np.flatnonzero(zero))
+    return (x / norms[:, None]).astype(np.float32)
 
 
-def _as_ids(ids, n: int) -> np.ndarray:
+def as_ids(ids, n: int) -> np.ndarray:
     if isinstance(ids, (str, bytes)):
         raise TypeError("ids: expected one id per vector (a 1-D array), got a single string")
     if hasattr(ids, "to_numpy"):
@@ -90,7 +160,7 @@ def _as_ids(ids, n: int) -> np.ndarray:
                     "convert them, e.g. ids.astype(str)")
 
 
-def _as_metadata(metadata, n: int):
+def as_metadata(metadata, n: int):
     import pandas as pd
 
     if hasattr(metadata, "to_pandas") and not isinstance(metadata, pd.DataFrame):  # astropy Table
