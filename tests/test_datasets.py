@@ -18,8 +18,8 @@ from astroembed.datasets import (
     map_osc_photometry,
     resolve_data_dir,
 )
-from astroembed.datasets.labels import MAVEN5
 from astroembed.datasets.osc_bands import VEGA_TO_AB
+from astroembed.labels import MAVEN5
 
 EXCERPT = Path(__file__).parent / "data" / "excerpt"
 

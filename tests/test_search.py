@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 import astroembed
 from astroembed import _optional, search
-from astroembed.search import EmbeddingIndex, SearchResult, _faiss, _inputs, _torch, index as index_module
+from astroembed.search import EmbeddingIndex, SearchResult, _faiss, _inputs, _torch
+from astroembed.search import index as index_module
 from astroembed.search import result as result_module
 
 faiss = _optional.import_faiss()

@@ -8,9 +8,9 @@ The data directory is found from ``data_dir=``, the ``ASTROEMBED_DATA`` environm
 >>> osc = load_osc_pairs()          # aligned osc.lightcurves[i] <-> osc.spectra[i]  # doctest: +SKIP
 """
 
+from ..labels import CLASS_SETS, MAVEN3, MAVEN5, clean_label, clean_labels
 from ._common import DATA_ENV_VAR, SupernovaDataset, resolve_data_dir
 from .foundation import load_foundation
-from .labels import CLASS_SETS, MAVEN3, MAVEN5, clean_label, clean_labels
 from .osc import OSC_CLASS_SETS, load_osc_pairs
 from .osc_bands import VEGA_TO_AB, map_osc_band, map_osc_photometry, osc_band_table
 from .ztf_bts import ZTF_CLASS_COLUMNS, load_ztf_bts

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .labels import clean_labels
+from ..labels import clean_labels
 
 __all__ = ["DATA_ENV_VAR", "resolve_data_dir", "SupernovaDataset"]
 

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from ..data.containers import LightCurve, Spectrum
+from ..labels import MAVEN3, MAVEN5, clean_label
 from ._common import SupernovaDataset, drop_record, resolve_data_dir
-from .labels import MAVEN3, MAVEN5, clean_label
 from .osc_bands import map_osc_photometry
 
 __all__ = ["load_osc_pairs", "OSC_CLASS_SETS"]

@@ -6,7 +6,7 @@
 >>> print(report)                                                          # doctest: +SKIP
 """
 
-from ..datasets.labels import MAVEN3, MAVEN5
+from ..labels import MAVEN3, MAVEN5
 from .crossval import CVResult, cross_validate_probe, limited_scenario, outer_splits, select_params
 from .features import FeatureEmbedder
 from .metrics import (

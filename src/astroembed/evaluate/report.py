@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..datasets.labels import MAVEN3, MAVEN5, clean_labels
+from ..labels import MAVEN3, MAVEN5, clean_labels
 from .crossval import outer_splits, stratification_key
 from .embedding import embed_dataset_robust
 from .metrics import redshift_metrics, retrieval_metrics, retrieval_ranks

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..datasets.labels import MAVEN3, MAVEN5, clean_labels
+from ..labels import MAVEN3, MAVEN5, clean_labels
 from .crossval import cross_validate_probe, limited_scenario
 from .metrics import (
     classification_metrics,

@@ -15,8 +15,7 @@ from __future__ import annotations
 #: set to True to silence the one-time "faiss is not installed" hint
 _hint_shown = False
 
-from ._auto import (AUTO_EXACT_MAX_VECTORS, AUTO_MIN_SPEEDUP, AUTO_TARGET_RECALL,  # noqa: E402
-                    AUTO_TUNE_QUERIES)
+from ._auto import AUTO_EXACT_MAX_VECTORS, AUTO_MIN_SPEEDUP, AUTO_TARGET_RECALL, AUTO_TUNE_QUERIES  # noqa: E402
 from ._inputs import CHUNK_ROWS, RESERVED_COLUMNS, as_vectors, check_k  # noqa: E402
 from ._store import FORMAT_NAME, FORMAT_VERSION  # noqa: E402
 from .files import read_embeddings, write_embeddings  # noqa: E402

@@ -26,8 +26,15 @@ import numpy as np
 
 from .. import _optional
 from . import _auto, _store
-from ._inputs import (as_ids, as_metadata, check_k, check_vectors, iter_checked_chunks, normalise,
-                      validate_rows)
+from ._inputs import (
+    as_ids,
+    as_metadata,
+    check_k,
+    check_vectors,
+    iter_checked_chunks,
+    normalise,
+    validate_rows,
+)
 from .result import SearchResult
 
 __all__ = ["EmbeddingIndex", "METRICS", "BACKENDS"]

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from .._config import StrictConfig, check_choice, check_int, check_number, check_positive
-from ..datasets.labels import MAVEN5
 from ..errors import ConfigError
+from ..labels import MAVEN5
 from ..models.maven.config import MODALITIES, MavenConfig
 
 __all__ = ["DataConfig", "OptimConfig", "AugmentConfig", "CVConfig", "SupervisedConfig", "TrainConfig",

@@ -25,7 +25,7 @@ from ..data.preprocess import (
     preprocess_lightcurve,
     preprocess_spectrum,
 )
-from ..datasets.labels import clean_labels
+from ..labels import clean_labels
 from ..models.maven.config import MavenConfig
 from .config import DataConfig
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets.labels import clean_labels
+from ..labels import clean_labels
 
 __all__ = ["check_labels", "stratified_group_folds", "validation_split", "split_for_run", "write_folds",
            "read_folds"]

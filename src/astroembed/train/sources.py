@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..datasets.labels import MAVEN5
+from ..labels import MAVEN5
 
 __all__ = ["MAVEN5", "ztf_bts_pairs", "osc_triples", "load_real", "read_fold_table", "make_fold_table", "fold_table"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...datasets.labels import clean_labels
+from ...labels import clean_labels
 from ..embedding import embed_dataset_robust
 from ..scoring import Accumulator, class_subsets, score_folds
 from .config import CrossFitEvalConfig
