@@ -15,7 +15,7 @@ import pytest
 from astroembed.cli import build_parser, main
 
 from .conftest import make_lightcurve
-from .test_pretrained import fake_bundle, saved  # noqa: F401 (fixtures)
+from .test_pretrained import tiny_model
 
 try:
     from astroembed.search.files import read_embeddings
@@ -86,6 +86,18 @@ def test_missing_third_party_package_is_one_clean_line(monkeypatch, capsys):
 
 # -- embed / search / redshift on a tiny registered model --------------------------------------
 @pytest.fixture
+def fake_bundle(tmp_path, monkeypatch):
+    """A registry with one bundled model 'tiny' in a temporary _weights folder."""
+    from astroembed.models import registry as reg
+
+    root = tmp_path / "_weights"
+    tiny_model().save_pretrained(root / "tiny")
+    monkeypatch.setattr(reg, "bundled_weights_dir", lambda: root)
+    reg.write_registry_entry("tiny", "test model", weights_root=root)
+    return root
+
+
+@pytest.fixture
 def lc_table(tmp_path, rng):
     rows = []
     for i in range(6):
@@ -148,6 +160,19 @@ def test_embed_error_names_object_and_rows(fake_bundle, lc_table, tmp_path, caps
     assert main(["embed", str(lc_table), "--kind", "lightcurve", "--model", "tiny", "--keep-columns", "redshift",
                  "--out", str(tmp_path / "e.parquet")]) == 2
     assert "'obj0'" in capsys.readouterr().err
+
+
+def test_embed_unusable_spectrum_names_object_and_rows(fake_bundle, tmp_path, capsys):
+    rows = []
+    for i, (lo, hi) in enumerate([(3600, 9300), (1200, 3000), (4000, 9000)]):  # object s1 is UV only
+        w = np.linspace(lo, hi, 50)
+        rows.append(pd.DataFrame({"object_id": f"s{i}", "wavelength": w, "flux": 1 + 0.1 * np.sin(w / 300),
+                                  "flux_err": 0.05}))
+    pd.concat(rows).to_csv(tmp_path / "spec.csv", index=False)
+    assert main(["embed", str(tmp_path / "spec.csv"), "--kind", "spectrum", "--model", "tiny",
+                 "--out", str(tmp_path / "e.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert "1 of 3 objects" in err and "'s1'" in err and "data rows 50-99" in err and "Traceback" not in err
 
 
 def test_train_missing_simulated_data_says_run_simulate_first(tmp_path, capsys):

@@ -11,22 +11,21 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score, precision_score, r2_score, recall_score
 
+from astroembed.cli import main
+from astroembed.cli.evaluate import register as add_evaluate_subparser
+from astroembed.cli.evaluate import run_evaluate
 from astroembed.evaluate import (
     classification_metrics,
     confusion_matrices,
     cross_validate_probe,
     evaluate_embeddings,
     evaluate_model,
-    knn_redshift,
     limited_scenario,
     outer_splits,
     redshift_metrics,
     retrieval_metrics,
     retrieval_ranks,
 )
-from astroembed.cli import main
-from astroembed.cli.evaluate import run_evaluate
-from astroembed.cli.evaluate import register as add_evaluate_subparser
 
 EXCERPT = Path(__file__).parent / "data" / "excerpt"
 
@@ -126,14 +125,26 @@ def test_retrieval_constructed_cases():
     assert retrieval_ranks(np.array([[1.0, 0]]), g, ["x"], ["y", "x", "y", "x"]).tolist() == [1]
 
 
-def test_knn_redshift():
-    ref = np.eye(3)
-    z, err = knn_redshift(np.array([[1.0, 0, 0]]), ref, [0.1, 0.5, 0.9], k=1)
-    assert z[0] == pytest.approx(0.1) and err[0] == 0
-    z, _ = knn_redshift(np.array([[1.0, 0.01, 0]]), ref, [0.1, 0.5, 0.9], k=3)
-    assert 0.1 < z[0] < 0.2  # distance weighting pulls towards the nearest reference
-    z, _ = knn_redshift(np.random.default_rng(0).normal(size=(5, 3)), ref, [0.3, 0.3, 0.3], k=100)
-    np.testing.assert_allclose(z, 0.3)
+def test_zero_shot_rows_come_from_tasks_zero_shot_redshift(monkeypatch):
+    """The evaluation's zero-shot kNN is astroembed.tasks.zero_shot_redshift (one implementation): a spy sees
+    every fold (training part as references, test part as queries), and the row is scored on its output."""
+    import astroembed.tasks as tasks
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 4))
+    z = np.linspace(0.01, 0.4, 40)
+    calls = []
+
+    def spy(q, r, zr, k=100, **kw):
+        calls.append((len(q), len(r), k))
+        return np.full(len(q), 0.5), np.zeros(len(q))  # a constant guess: L1 = mean |z - 0.5|
+
+    monkeypatch.setattr(tasks, "zero_shot_redshift", spy)
+    rep = evaluate_embeddings(X, redshifts=z, n_splits=4, hyperparams="fixed", scenarios=("full",),
+                              regression_probes=(), zero_shot_k=100)
+    assert len(calls) == 4 and all(nq + nr == 40 and k == nr for nq, nr, k in calls)  # k clipped to the references
+    row = rep.get(task="zero-shot redshift", metric="l1")
+    assert row["mean"] == pytest.approx(np.mean(np.abs(z - 0.5)), rel=0.05)
 
 
 # ---------------------------------------------------------------- no leakage ---------------------
@@ -354,3 +365,57 @@ def test_bundled_maven_folds_mark_its_training_objects():
     used = training_objects(bundled_weights_dir() / "maven", "ztf_bts")
     assert len(used) > 1000
     assert not used & set(demo_object_ids()["ztf_bts"])
+
+
+def _with_uv_only_spectrum(ds, row=0):
+    """The data set with item ``row``'s spectrum replaced by one covering only 1500-3000 Å."""
+    import astroembed as ae
+
+    sp = list(ds.spectra)
+    old = sp[row]
+    wl = np.linspace(1500.0, 3000.0, 200)
+    sp[row] = ae.Spectrum(wl, np.ones_like(wl), np.full_like(wl, 0.1), object_id=old.object_id)
+    ds.spectra = sp
+    return ds
+
+
+def test_one_unusable_spectrum_does_not_abort_the_evaluation(tmp_path, capsys):
+    """Regression: one UV-only OSC spectrum made `astroembed evaluate --data osc` fail for the whole batch."""
+    from astroembed.datasets import load_osc_pairs
+    from astroembed.models.maven.config import LightCurveEncoderConfig, MavenConfig, SpectrumEncoderConfig
+    from astroembed.models.maven.model import MavenModel
+
+    ds = _with_uv_only_spectrum(load_osc_pairs(EXCERPT), row=2)
+    bad_id = str(ds.object_ids[2])
+    model = MavenModel(MavenConfig(embed_dim=8, lightcurve=LightCurveEncoderConfig(d_model=8, n_layers=1, n_heads=2,
+                                                                                  ff_dim=8),
+                                   spectrum=SpectrumEncoderConfig(d_model=8, n_layers=1, n_heads=2, ff_dim=8,
+                                                                  patch_size=16))).eval()
+    with pytest.raises(ValueError, match="1500|wavelength|bins"):
+        model.embed_spectrum(ds.spectra)  # the model itself refuses the batch
+    rep = evaluate_model(model, ds, n_splits=3, n_draws=2, n_labelled=16, hyperparams="fixed",
+                         scenarios=("full",), class_sets={"3-way": ("Ia", "II", "IIn")})
+    info = rep.info["not_embeddable"]  # the injected one and the excerpt's real UV-only spectrum (PTF10bgl)
+    assert info["n"] == 2 and info["by_modality"] == {"spectrum": 2}
+    assert {(d["object_id"], d["row"]) for d in info["items"]} == {
+        (bad_id, 2), ("PTF10bgl", ds.object_ids.tolist().index("PTF10bgl"))}
+    assert rep.info["n_items"] == len(ds) - 2
+    assert "cannot be embedded" in capsys.readouterr().err
+
+
+def test_coerce_path_keeps_alignment():
+    """With a model that takes errors="coerce", the NaN row is dropped and the other rows stay aligned."""
+    from astroembed.evaluate.embedding import embed_items
+
+    class Coercing:
+        modalities = ("lightcurve",)
+
+        def embed_lightcurve(self, objs, *, errors="raise", batch_size=None, progress=None):
+            E = np.array([[float(o), 1.0] for o in objs])
+            if errors == "coerce":
+                E[np.array(objs) < 0] = np.nan
+            return E
+
+    E, dropped = embed_items(Coercing(), "lightcurve", [3, -1, 5])
+    assert list(dropped) == [1]
+    np.testing.assert_array_equal(E[[0, 2], 0], [3.0, 5.0])

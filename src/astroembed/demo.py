@@ -12,23 +12,12 @@ then prints
 
 from __future__ import annotations
 
-import json
-from importlib import resources
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
+from .datasets.sample import demo_object_ids, sample_data_dir
+
 __all__ = ["load_sample_data", "demo_object_ids", "run_demo"]
-
-
-def _sample_dir() -> Path:
-    return Path(str(resources.files("astroembed") / "_sample_data"))
-
-
-def demo_object_ids() -> dict[str, list[str]]:
-    """Object ids in the bundled sample data (excluded from the shipped model's fine-tuning)."""
-    return json.loads((_sample_dir() / "demo_ids.json").read_text())
 
 
 def load_sample_data() -> dict:
@@ -40,7 +29,7 @@ def load_sample_data() -> dict:
     from .data.containers import LightCurve, Spectrum
     from .data.io import lightcurves_from_table
 
-    d = _sample_dir()
+    d = sample_data_dir()
     objs = pd.read_parquet(d / "ztf_bts_objects.parquet").set_index("object_id")
     bts = []
     for lc in lightcurves_from_table(pd.read_parquet(d / "ztf_bts_sample.parquet"), "object_id"):

@@ -6,31 +6,16 @@ All three are nearest-neighbour queries against an :class:`~astroembed.search.Em
 
 from __future__ import annotations
 
-import warnings
 from typing import NamedTuple
 
 import numpy as np
 
+from .knn import as_index, check_weights, neighbour_weights, neighbours
 from .search import EmbeddingIndex, SearchResult, as_vectors, check_k
 
 __all__ = ["cross_modal_search", "zero_shot_redshift", "knn_classify", "KNNClassification"]
 
-WEIGHTS = ("distance", "uniform")
-
-
 # ---------------------------------------------------------------------------------------- helpers
-def _as_index(reference, name: str = "reference") -> EmbeddingIndex:
-    """A prebuilt index as is, or an exact cosine index over an (N, D) array."""
-    if isinstance(reference, EmbeddingIndex):
-        if reference.ntotal == 0:
-            raise ValueError(f"{name}: the index is empty; add reference vectors first")
-        return reference
-    x = as_vectors(name, reference)
-    if len(x) == 0:
-        raise ValueError(f"{name}: empty, need at least one reference embedding (got shape {x.shape})")
-    return EmbeddingIndex(x, metric="cosine")
-
-
 def _query_objects(query):
     """The list of LightCurve/Spectrum objects in ``query``, or None when it is an array."""
     from .data.containers import LightCurve, Spectrum
@@ -61,118 +46,6 @@ def _embed(objs, model) -> np.ndarray:
     if not callable(method):
         raise TypeError(f"model: {type(model).__name__} has no embed_{kind}() method")
     return method(objs)
-
-
-#: cosine similarity at or above which a reference row counts as the query itself (identical embedding)
-IDENTICAL_COSINE = 1.0 - 1e-6
-
-
-def _as_ids(name: str, ids, n: int) -> np.ndarray | None:
-    if ids is None:
-        return None
-    if isinstance(ids, (str, bytes)):
-        raise TypeError(f"{name}: expected one object id per row (a 1-D array), got a string")
-    arr = np.asarray(ids.to_numpy() if hasattr(ids, "to_numpy") else ids)
-    if arr.ndim != 1 or len(arr) != n:
-        raise ValueError(f"{name}: expected {n} object ids (one per row), got shape {arr.shape}")
-    return arr.astype(object)
-
-
-def _self_hits(S: np.ndarray, nbr: np.ndarray, metric: str, q_ids, ref_ids) -> np.ndarray:
-    """(n, kk) bool: neighbour j of query i is the query itself — an identical embedding (cosine ≥
-    :data:`IDENTICAL_COSINE`, or L2 distance 0) or, where ids are given, a row of the same object."""
-    same = np.zeros(nbr.shape, dtype=bool)
-    if metric == "cosine":
-        same |= S >= IDENTICAL_COSINE
-    elif metric == "l2":
-        same |= S <= 1e-12
-    if q_ids is not None and ref_ids is not None:
-        valid = nbr >= 0
-        same |= valid & (ref_ids[np.where(valid, nbr, 0)] == q_ids[:, None])
-    return same
-
-
-def _neighbours(query, reference, k: int, exclude_self: bool, fn: str, query_ids=None, reference_ids=None):
-    """Validated kNN: returns (scores, indices, index) with k clipped to what is available.
-
-    ``exclude_self=True`` drops, per query, every reference row that is the query itself: identical
-    embeddings, and — where ``query_ids`` / ``reference_ids`` are given — every row of the same object
-    (object-level leave-one-out, e.g. several spectra of one supernova).  With ``exclude_self=False``
-    such self-matches are detected among the neighbours and reported with a warning, because the
-    query's own label then leaks into the estimate.
-    """
-    k = check_k(k)
-    index = _as_index(reference)
-    q = as_vectors("query", query, index.dim, allow_1d=True)
-    n_ref = index.ntotal
-    q_ids = _as_ids("query_ids", query_ids, len(q))
-    ref_ids = _as_ids("reference_ids", reference_ids, n_ref)
-    if (q_ids is None) != (ref_ids is None):
-        raise ValueError("query_ids and reference_ids: give both (object ids of queries and of references) or "
-                         "neither")
-    if exclude_self and n_ref < 2:
-        raise ValueError("exclude_self: needs at least 2 reference embeddings")
-    if k > n_ref:
-        warnings.warn(f"{fn}: k={k} is larger than the {n_ref} available reference embeddings; using all {n_ref}",
-                      UserWarning, stacklevel=3)
-        k = n_ref
-    if len(q) == 0:
-        res = index.search(q, k)
-        return res.scores, res.indices, index
-    if not exclude_self:
-        res = index.search(q, k)
-        hits = _self_hits(res.scores, res.indices, index.metric, q_ids, ref_ids).any(axis=1)
-        if hits.any():
-            what = "an identical embedding or the same object id" if q_ids is not None else "an identical embedding"
-            warnings.warn(f"{fn}: {int(hits.sum())} of {len(q)} queries have {what} in the reference set "
-                          f"(e.g. query rows {np.flatnonzero(hits)[:5].tolist()}): their own label leaks into "
-                          "the estimate. Pass exclude_self=True (with query_ids/reference_ids for object-level "
-                          "exclusion) or use disjoint query and reference sets.", UserWarning, stacklevel=3)
-        return res.scores, res.indices, index
-    extra = 1
-    if ref_ids is not None:
-        _, counts = np.unique(ref_ids.astype(str), return_counts=True)
-        extra = int(counts.max())
-    while True:
-        kk = min(n_ref, k + extra)
-        res = index.search(q, kk)
-        keep = ~_self_hits(res.scores, res.indices, index.metric, q_ids, ref_ids) & (res.indices >= 0)
-        n_keep = keep.sum(axis=1)
-        if n_keep.min() >= k or kk == n_ref:
-            break
-        extra *= 2
-    n_out = int(min(k, n_keep.min()))
-    if n_out == 0:
-        raise ValueError(f"{fn}: after excluding self-matches, query row {int(np.argmin(n_keep))} has no "
-                         "reference neighbour left")
-    if n_keep.min() < k:
-        warnings.warn(f"{fn}: after excluding self-matches only {n_out} neighbours are available for some "
-                      f"queries; using k={n_out}", UserWarning, stacklevel=3)
-    order = np.argsort(~keep, axis=1, kind="stable")[:, :n_out]  # kept neighbours first, rank order kept
-    rows = np.arange(len(q))[:, None]
-    return res.scores[rows, order], res.indices[rows, order], index
-
-
-def _weights(scores: np.ndarray, metric: str, weights: str, eps: float) -> np.ndarray:
-    if weights == "uniform":
-        return np.ones(scores.shape, dtype=np.float64)
-    s = scores.astype(np.float64)
-    if metric == "cosine":
-        d = np.clip(1.0 - s, 0.0, 2.0)
-    elif metric == "l2":
-        d = np.sqrt(np.clip(s, 0.0, None))
-    else:
-        raise ValueError("weights: 'distance' needs a cosine or l2 index, the reference index uses metric='ip' "
-                         "(no distance); use weights='uniform' or build the index with metric='cosine'")
-    return 1.0 / (d + eps)
-
-
-def _check_weights(weights, eps) -> float:
-    if weights not in WEIGHTS:
-        raise ValueError(f"weights: must be one of {WEIGHTS}, got {weights!r}")
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)) or not np.isfinite(eps) or eps <= 0:
-        raise ValueError(f"eps: must be a positive finite number, got {eps!r}")
-    return float(eps)
 
 
 # ---------------------------------------------------------------------------------------- tasks
@@ -224,7 +97,7 @@ def cross_modal_search(query, index, *, model=None, k: int = 10) -> SearchResult
     k = check_k(k)
     if not isinstance(index, EmbeddingIndex):
         if isinstance(index, (np.ndarray, list, tuple)) or hasattr(index, "__array__"):
-            index = _as_index(index, "index")
+            index = as_index(index, "index")
         else:
             raise TypeError(f"index: expected an EmbeddingIndex or an (N, D) array, got {type(index).__name__}")
     objs = _query_objects(query)
@@ -296,18 +169,18 @@ def zero_shot_redshift(query, reference, reference_redshift, *, k: int = 100, we
     >>> np.round(z, 2).tolist(), bool((z_err < 0.02).all())
     ([0.2, 0.3], True)
     """
-    eps = _check_weights(weights, eps)
+    eps = check_weights(weights, eps)
     check_k(k)
     z_ref = _as_redshift(reference_redshift)
-    reference = _as_index(reference)
+    reference = as_index(reference)
     n_ref = reference.ntotal
     if len(z_ref) != n_ref:
         raise ValueError(f"reference_redshift: length mismatch, {len(z_ref)} redshifts for {n_ref} reference "
                          "embeddings")
-    S, nbr, index = _neighbours(query, reference, k, exclude_self, "zero_shot_redshift", query_ids, reference_ids)
+    S, nbr, index = neighbours(query, reference, k, exclude_self, "zero_shot_redshift", query_ids, reference_ids)
     if nbr.shape[0] == 0:
         return np.zeros(0), np.zeros(0)
-    w = _weights(S, index.metric, weights, eps)
+    w = neighbour_weights(S, index.metric, weights, eps)
     zn = z_ref[nbr]
     wsum = w.sum(axis=1)
     z = (w * zn).sum(axis=1) / wsum
@@ -414,10 +287,10 @@ def knn_classify(query, reference, reference_labels, *, k: int = 15, weights: st
     >>> res.labels.tolist(), res.classes.tolist()
     (['Ia', 'II'], ['II', 'Ia'])
     """
-    eps = _check_weights(weights, eps)
+    eps = check_weights(weights, eps)
     check_k(k)
     labels = _as_labels(reference_labels)
-    reference = _as_index(reference)
+    reference = as_index(reference)
     if len(labels) != reference.ntotal:
         raise ValueError(f"reference_labels: length mismatch, {len(labels)} labels for {reference.ntotal} "
                          "reference embeddings")
@@ -425,11 +298,11 @@ def knn_classify(query, reference, reference_labels, *, k: int = 15, weights: st
         classes, codes = np.unique(labels, return_inverse=True)
     except TypeError:
         raise TypeError("reference_labels: mixed label types (e.g. str and int); convert them to one type") from None
-    S, nbr, index = _neighbours(query, reference, k, exclude_self, "knn_classify", query_ids, reference_ids)
+    S, nbr, index = neighbours(query, reference, k, exclude_self, "knn_classify", query_ids, reference_ids)
     nq = nbr.shape[0]
     proba = np.zeros((nq, len(classes)), dtype=np.float64)
     if nq:
-        w = _weights(S, index.metric, weights, eps)
+        w = neighbour_weights(S, index.metric, weights, eps)
         np.add.at(proba, (np.repeat(np.arange(nq), nbr.shape[1]), codes.ravel()[nbr].ravel()), w.ravel())
         proba /= proba.sum(axis=1, keepdims=True)
     return KNNClassification(classes[np.argmax(proba, axis=1)] if nq else classes[:0], proba, classes)

@@ -136,14 +136,17 @@ def run_embed(args) -> int:
     keep = [c.strip() for c in args.keep_columns.split(",") if c.strip()]
     objs, rows_of, kept = _group_objects(read_table(args.input), args, keep)
     model = load_pretrained(args.model, device=args.device)
-    bad = find_unusable(model, args.kind, objs)
-    if bad:
+    method = model.embed_lightcurve if args.kind == "lightcurve" else model.embed_spectrum
+    try:
+        E = method(objs, batch_size=args.batch_size)
+    except (ValueError, TypeError):
+        bad = find_unusable(model, args.kind, objs)  # only on failure: name the object and its rows
+        if not bad:
+            raise
         i, reason = next(iter(bad.items()))
         oid = objs[i].object_id
         raise CLIError(f"{args.input}: {len(bad)} of {len(objs)} objects cannot be embedded; first: object "
-                       f"{oid!r} (data rows {_rows(rows_of[oid])}, 0-based, header not counted): {reason}")
-    method = model.embed_lightcurve if args.kind == "lightcurve" else model.embed_spectrum
-    E = method(objs, batch_size=args.batch_size)
+                       f"{oid!r} (data rows {_rows(rows_of[oid])}, 0-based, header not counted): {reason}") from None
     _files().write_embeddings(args.out, E, [o.object_id for o in objs], columns=kept or None,
                               metadata={"model": args.model, "kind": args.kind, "input": str(args.input)})
     extra = f" with columns {keep}" if keep else ""

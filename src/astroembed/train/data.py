@@ -25,6 +25,7 @@ from ..data.preprocess import (
     preprocess_lightcurve,
     preprocess_spectrum,
 )
+from ..labels import clean_labels
 from ..models.maven.config import MavenConfig
 from .config import DataConfig
 
@@ -165,21 +166,6 @@ def dataset_arrays(ds, label_column: str = "class", redshift_column: str = "reds
             "object_ids": list(ids)}
 
 
-def _clean_label(v):
-    if v is None:
-        return None
-    if isinstance(v, float) and not np.isfinite(v):
-        return None
-    try:
-        import pandas as pd
-
-        if pd.isna(v):
-            return None
-    except (ImportError, TypeError, ValueError):
-        pass
-    return str(v)
-
-
 def _clean_z(v) -> float:
     try:
         z = float(v)
@@ -247,7 +233,7 @@ def prepare_data(model_config: MavenConfig, data, *, modalities: Sequence[str] |
         raise ValueError("training data: the training set is empty after dropping invalid objects")
     out = PairedData(
         object_ids=np.array([arrs["object_ids"][i] for i in keep], dtype=object),
-        labels=np.array([_clean_label(arrs["labels"][i]) for i in keep], dtype=object),
+        labels=clean_labels([arrs["labels"][i] for i in keep]),
         redshifts=np.array([_clean_z(arrs["redshifts"][i]) for i in keep], dtype=np.float64),
         lightcurves=None if lcs_in is None else [lcs[i] for i in keep],
         spectra=None if sps_in is None else [sps[i] for i in keep])

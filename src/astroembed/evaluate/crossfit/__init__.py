@@ -32,33 +32,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError
-from .crossfit_config import (  # noqa: F401 (_MANAGED: re-exported)
-    _MANAGED,
-    SOURCES,
-    CrossFitConfig,
-    CrossFitEvalConfig,
-    StageConfig,
-    load_crossfit_config,
-)
-from .crossfit_train import (  # noqa: F401 (_base_model_dict, load_trained_model, _elapsed, _n_rows: re-exported)
-    _base_model_dict,
-    _elapsed,
-    _n_rows,
-    _train_fold,
-    load_trained_model,
-    stage_train_config,
-)
-from .fold_eval import _Acc, _embed, _probe, evaluate_fold  # noqa: F401 (_probe: re-exported)
-from .report import EvaluationReport
+from ..report import EvaluationReport
+from ..scoring import Accumulator
+from .config import SOURCES, CrossFitConfig, CrossFitEvalConfig, StageConfig, load_crossfit_config
+from .fold import embed_fold, evaluate_fold
+from .stages import base_model_dict, load_trained_model, run_stages, stage_train_config
 
 __all__ = ["CrossFitConfig", "StageConfig", "CrossFitEvalConfig", "load_crossfit_config", "run_crossfit",
-           "stage_train_config", "main"]
+           "stage_train_config", "run_stages", "base_model_dict", "load_trained_model", "evaluate_fold", "embed_fold", "Accumulator",
+           "main"]
 
 
 # -- the whole protocol ------------------------------------------------------------------------------
 def _datasets(cfg, names):
-    from ..train import sources
+    from ...train import sources
 
     fns = {"ztf_bts": sources.ztf_bts_pairs, "osc": sources.osc_triples}  # the training sources' own selection
     return {n: fns[n](cfg.data_dir, exclude_demo_ids=False, **(cfg.data or {}).get(n, {}))["dataset"] for n in names}
@@ -69,7 +56,7 @@ def run_crossfit(cfg: CrossFitConfig, out, *, resume: bool = False, only_folds=N
     """Run the cross-fitted protocol; returns one :class:`EvaluationReport` per evaluated data set."""
     import torch
 
-    from ..train.sources import fold_table
+    from ...train.sources import fold_table
 
     t_all = time.perf_counter()
     if cfg.num_threads is not None:
@@ -84,17 +71,18 @@ def run_crossfit(cfg: CrossFitConfig, out, *, resume: bool = False, only_folds=N
     fpath = out / "folds.csv"
     fold_of = {(d, o): int(f) for d, o, f in zip(table["dataset"], table["object_id"], table["fold"])}
     folds = {n: np.array([fold_of[(n, str(o))] for o in ds.object_ids]) for n, ds in data.items()}
-    accs = {n: _Acc() for n in ev.datasets}
+    accs = {n: Accumulator() for n in ev.datasets}
     run_folds = list(range(cfg.n_folds)) if only_folds is None else sorted(set(int(k) for k in only_folds))
     training, frozen, n_bad = {}, {}, {}
     for k in run_folds:
-        model, info = _train_fold(cfg, k, out, fpath, resume=resume, max_epochs=max_epochs, progress=progress)
+        model, info = run_stages(cfg, k, out / f"fold{k}", fpath, resume=resume, max_epochs=max_epochs,
+                                 progress=progress)
         training[k] = info
         t0 = time.perf_counter()
         for n in ev.datasets:
             ds = data[n]
             if cfg.stages or n not in frozen:  # a frozen model is embedded once
-                frozen[n] = _embed(model, ds)
+                frozen[n] = embed_fold(model, ds)
             emb, ok, direct = frozen[n]
             n_bad[n] = int((~ok).sum())
             (out / f"fold{k}").mkdir(exist_ok=True)
@@ -140,7 +128,7 @@ def run_crossfit(cfg: CrossFitConfig, out, *, resume: bool = False, only_folds=N
 
 def main(argv=None) -> int:
     """``python -m astroembed.evaluate.crossfit``: the same as ``astroembed crossfit``."""
-    from ..cli import main as cli_main
+    from ...cli import main as cli_main
 
     return cli_main(["crossfit", *(sys.argv[1:] if argv is None else argv)])
 

@@ -1,4 +1,4 @@
-"""Configuration of a cross-fitted evaluation (:mod:`astroembed.evaluate.crossfit`): :class:`CrossFitConfig`
+"""Configuration of a cross-fitted evaluation (``astroembed.evaluate.crossfit``): :class:`CrossFitConfig`
 with its :class:`StageConfig` fine-tuning stages and :class:`CrossFitEvalConfig` probes."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._config import StrictConfig, check_choice
-from ..errors import ConfigError
-from .probes import CLASSIFICATION_PROBES, REGRESSION_PROBES
+from ..._config import StrictConfig, check_choice, check_int, check_number
+from ...errors import ConfigError
+from ..probes import CLASSIFICATION_PROBES, REGRESSION_PROBES
 
 SOURCES = {"ztf_bts": "astroembed.train.sources:ztf_bts_pairs", "osc": "astroembed.train.sources:osc_triples"}
 _MANAGED = ("model", "data", "cv", "output_dir", "init_from")
@@ -30,6 +30,7 @@ class StageConfig(StrictConfig):
 
     def __post_init__(self):
         check_choice("StageConfig.source", self.source, tuple(SOURCES))
+        check_number("StageConfig.validation_fraction", self.validation_fraction, 0, 1, lo_open=True, hi_open=True)
         if not (isinstance(self.name, str) and self.name.replace("_", "").replace("-", "").isalnum()):
             raise ConfigError(f"StageConfig.name: letters, digits, - and _ only, got {self.name!r}")
         bad = sorted(set(self.train or {}) & set(_MANAGED))
@@ -60,6 +61,13 @@ class CrossFitEvalConfig(StrictConfig):
         for s in self.scenarios:
             check_choice("evaluation.scenarios", s, ("full", "limited"))
         check_choice("evaluation.hyperparams", self.hyperparams, ("nested", "fixed"))
+        check_int("evaluation.n_labelled", self.n_labelled, 1)
+        check_int("evaluation.n_draws", self.n_draws, 1)
+        check_int("evaluation.zero_shot_k", self.zero_shot_k, 1)
+        for p in self.classification_probes:
+            check_choice("evaluation.classification_probes", p, CLASSIFICATION_PROBES)
+        for p in self.regression_probes:
+            check_choice("evaluation.regression_probes", p, REGRESSION_PROBES)
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,8 @@ class CrossFitConfig(StrictConfig):
 
     ``base_model``: pre-trained model (directory or registered name) that initialises stage 1, or the
     frozen model when ``stages`` is empty; ``null`` = from scratch (Maven-lite, supervised) with
-    ``model`` = a MavenConfig mapping or a JSON file holding one (or a training config's ``model``).
+    ``model`` = a MavenConfig mapping, a JSON file holding one (or a training config's ``model``), or a
+    registered model name / model directory whose architecture (not weights) is used.
     ``model_overrides``: top-level MavenConfig keys replaced (e.g. ``{"spectrum": null}``).  ``data``:
     loader options per data set (``{"ztf_bts": {"min_detections": 5}, "osc": {...}}``), shared by
     training and evaluation."""
@@ -96,8 +105,11 @@ class CrossFitConfig(StrictConfig):
             raise ConfigError("CrossFitConfig: set base_model (a pre-trained model) or model (a MavenConfig)")
         if not self.stages and self.base_model is None:
             raise ConfigError("CrossFitConfig: stages = [] evaluates a frozen base_model; base_model is null")
-        if not isinstance(self.n_folds, int) or self.n_folds < 2:
-            raise ConfigError(f"CrossFitConfig.n_folds: an int >= 2, got {self.n_folds!r}")
+        check_int("CrossFitConfig.n_folds", self.n_folds, 2)
+        check_int("CrossFitConfig.seed", self.seed)
+        check_int("CrossFitConfig.folds_seed", self.folds_seed)
+        if self.num_threads is not None:
+            check_int("CrossFitConfig.num_threads", self.num_threads, 1)
         if any((st.train or {}).get("task") == "supervised" for st in self.stages[:-1]):
             raise ConfigError("CrossFitConfig.stages: a supervised stage must be the last one (no init from it)")
         unknown = sorted(set(self.data or {}) - set(SOURCES))

@@ -8,17 +8,23 @@ import time
 from dataclasses import MISSING, fields
 from pathlib import Path
 
-from .crossfit_config import SOURCES, CrossFitConfig
+from .config import SOURCES, CrossFitConfig
 
 
-def _base_model_dict(cfg: CrossFitConfig) -> dict:
+def base_model_dict(cfg: CrossFitConfig) -> dict:
+    """The model config (a dict) the first stage starts from: ``base_model``'s, or ``model``, with ``model_overrides``."""
     if cfg.base_model is not None:
-        from ..models.hub import resolve_model_dir
+        from ...models.hub import resolve_model_dir
 
         path, _ = resolve_model_dir(cfg.base_model)
         d = json.loads((path / "config.json").read_text())["config"]
     elif isinstance(cfg.model, dict):
         d = dict(cfg.model)
+    elif not Path(cfg.model).is_file():  # a registered model name or model directory: its architecture only
+        from ...models.hub import resolve_model_dir
+
+        path, _ = resolve_model_dir(cfg.model)
+        d = json.loads((path / "config.json").read_text())["config"]
     else:
         j = json.loads(Path(cfg.model).read_text())
         d = j["model"] if isinstance(j.get("model"), dict) else j.get("config", j)
@@ -32,7 +38,7 @@ def stage_train_config(cfg: CrossFitConfig, i: int, fold: int | None, *, model: 
     ``fold=None`` (with ``folds_file=None``) trains on every development object except the demo ones,
     as the release run does.
     """
-    from ..train.config import AugmentConfig, OptimConfig, SupervisedConfig, TrainConfig
+    from ...train.config import AugmentConfig, OptimConfig, SupervisedConfig, TrainConfig
 
     st = cfg.stages[i]
     d = {f.name: f.default for f in fields(TrainConfig) if f.default is not MISSING}
@@ -57,15 +63,10 @@ def stage_train_config(cfg: CrossFitConfig, i: int, fold: int | None, *, model: 
 
 
 def load_trained_model(path, device):
-    """Load a trained run directory: a CLIP model or the supervised light-curve baseline (by ``model_type``)."""
-    from ..models.hub import resolve_model_dir
-    from ..models.maven.model import MavenModel
-    from ..models.supervised import SupervisedLightCurveModel
+    """Load a trained run directory or registered model of any model type (``load_pretrained``)."""
+    from ...models.pretrained import load_pretrained
 
-    p, _ = resolve_model_dir(path)
-    kind = json.loads((p / "config.json").read_text()).get("model_type")
-    cls = SupervisedLightCurveModel if kind == SupervisedLightCurveModel.model_type else MavenModel
-    return cls.from_pretrained(p, device=device)
+    return load_pretrained(path, device=device)
 
 
 def _elapsed(run_dir) -> float:
@@ -77,29 +78,36 @@ def _elapsed(run_dir) -> float:
 
 
 def _n_rows(run_dir) -> dict:
-    from ..train.folds import read_folds
+    from ...train.folds import read_folds
 
     split = read_folds(Path(run_dir) / "folds.csv")["split"]
     return {"train": int((split == "train").sum()), "val": int((split == "val").sum())}
 
 
-def _train_fold(cfg, k, out, folds_file, *, resume, max_epochs, progress):
-    from ..models.hub import resolve_model_dir
-    from ..models.supervised import SupervisedLightCurveModel
-    from ..train.loop import train
+def run_stages(cfg: CrossFitConfig, fold: int | None, out_dir, folds_file=None, *, resume: bool = False,
+               max_epochs: int | None = None, progress: bool = True):
+    """Train the stages of ``cfg`` in turn (each initialised from the previous one, or ``base_model``) into
+    ``out_dir/stage<i>_<name>``, holding out ``fold`` of ``folds_file`` (``fold=None``: every development
+    object except the demo ones, the release run).  Returns ``(model, per-stage info)``; with no stages,
+    the frozen ``base_model``.  Used by the cross-fit (per fold) and by ``tools/release_maven.py``."""
+    from ...models.hub import resolve_model_dir
+    from ...models.supervised import SupervisedLightCurveModel
+    from ...train.loop import train
 
-    model_dict = _base_model_dict(cfg)
+    out_dir = Path(out_dir)
+    model_dict = base_model_dict(cfg)
     init = None if cfg.base_model is None else str(resolve_model_dir(cfg.base_model)[0])
     model, info = None, []
+    where = "all data" if fold is None else f"fold {fold}"
     for i, st in enumerate(cfg.stages):
-        tc = stage_train_config(cfg, i, k, model=model_dict, init_from=init, out_fold=out / f"fold{k}",
+        tc = stage_train_config(cfg, i, fold, model=model_dict, init_from=init, out_fold=out_dir,
                                 folds_file=folds_file, progress=progress)
         if max_epochs is not None:
             tc = tc.replace(epochs=min(tc.epochs, max_epochs))
         t0 = time.perf_counter()
         res = train(tc, resume=resume and (Path(tc.output_dir) / "checkpoints" / "last.pt").exists())
         if res.status == "interrupted" or res.model is None:
-            raise RuntimeError(f"fold {k} stage {st.name}: training did not finish ({res.status})")
+            raise RuntimeError(f"{where} stage {st.name}: training did not finish ({res.status})")
         info.append({"stage": st.name, "status": res.status, "epochs_run": res.epochs_run, "best_epoch": res.best_epoch,
                      "best_val_loss": res.best_val_loss, "steps": res.global_step,
                      "seconds_train": _elapsed(res.output_dir), "seconds_this_call": round(time.perf_counter() - t0, 1),
