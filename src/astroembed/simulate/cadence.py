@@ -2,10 +2,10 @@
 
 The pool (``_package_data/ztf_cadence.npz``, :mod:`.fit_empirical`) holds the times and bands (g/r)
 of the real detections of 612 bright BTS SNe from −8 to +25 observed days around their peak (ANTARES ``hse``
-points, ZTF public + partnership survey, 2018-2021; via ``HSE-LAMBDA/light_curve_approx``, MIT).  An
-event's observation window is cut into 33-day blocks; each block copies the sequence of one randomly
-drawn real SN (with its same-night repeats, g/r pattern and per-field cadence), then the observable
-season (RA) removes nights.  With ``ztfi`` requested, an i exposure is added on 30 % of the nights
+points, ZTF public + partnership survey, 2018-2021; via ``HSE-LAMBDA/light_curve_approx``, MIT).  Each
+event draws one real SN and repeats its 33-day sequence (same-night repeats, g/r pattern and that
+field's cadence) over the event's window, with a random shift; the observable season (RA) then
+removes nights.  With ``ztfi`` requested, an i exposure is added on 30 % of the nights
 with a g/r exposure (ZTF partnership i-band cadence, roughly every 4 nights).
 """
 
@@ -41,14 +41,11 @@ def empirical_schedule(rng: np.random.Generator, sv, t0: float, t1: float, ra: f
     off, is_r, starts, span = load_cadence(cadence_file)
     n_seq = len(starts) - 1
     n_blk = int(np.ceil((t1 - t0) / span)) + 1
-    seqs = rng.integers(n_seq, size=n_blk)
-    times, bands = [], []
-    for k, s in enumerate(seqs):
-        a, b = starts[s], starts[s + 1]
-        times.append(t0 + k * span + off[a:b])
-        bands.append(is_r[a:b])
-    t = np.concatenate(times)
-    bd = np.concatenate(bands)
+    s = int(rng.integers(n_seq))  # one real field's pattern per event: keeps the per-field cadence spread
+    a, b = starts[s], starts[s + 1]
+    shift = t0 - rng.uniform(0.0, span)
+    t = (shift + span * np.arange(n_blk + 1)[:, None] + off[a:b][None, :]).ravel()
+    bd = np.tile(is_r[a:b], n_blk + 1)
     m = (t >= t0) & (t <= t1) & season_mask(np.floor(t), ra, sv.season_days)
     t, bd = t[m], bd[m]
     names = list(sv.bands)

@@ -24,13 +24,26 @@ __all__ = ["CLASSES", "OPTIONAL_CLASSES", "load_populations", "resolve_mix", "re
 RATES = {"Ia": 2.4e-5, "II": 0.60 * 9.1e-5, "Ibc": 0.24 * 9.1e-5, "IIb": 0.10 * 9.1e-5, "IIn": 0.05 * 9.1e-5,
          "SLSN-I": 3.5e-8}
 #: assumed (not fitted) v2 parameters, see docs/simulation.md
-SECOND_MAX_AMP = (0.10, 0.30)   # Ia r-band secondary maximum, relative flux, uniform
+SECOND_MAX_AMP = (0.05, 0.20)   # Ia r-band secondary maximum, relative flux, uniform
 PLATEAU_D = (95.0, 20.0)        # II plateau end, rest days after peak: normal (mean, sd), clipped 40-160
 PLATEAU_DROP = (1.0, 2.6)       # II drop from plateau to tail (mag), uniform
 CO_TAIL = 0.0098                # 56Co decay, mag / day (full trapping), II tail
 IA_91BG_ABSMAG = -18.0          # Ia fainter than this AND narrower than the median are 91bg-like
 HALPHA_EW = (50.0, 0.5)         # IIn H-alpha emission EW (Å): log-normal (median, sigma); real OSC median ~51
 HALPHA_FWHM = (2000.0, 0.4)     # km/s, log-normal (median, sigma)
+#: assumed colour temperatures where the template fit is known to fail: IIn (no spectra with continuum;
+#: CSM interaction keeps them hot for months, e.g. SN 2010jl ~7000-8000 K) and SLSN-I (fits to line-
+#: blanketed spectra underestimate T; ~12000-15000 K at peak, Nicholl et al. 2017) -- (phase, T) nodes
+TEMPERATURE_ASSUMED = {"IIn": ([-10.0, 0.0, 20.0, 50.0, 100.0, 200.0], [11000.0, 11000.0, 9000.0, 8000.0, 7000.0, 6000.0]),
+                       "SLSN-I": ([-30.0, 0.0, 30.0, 60.0, 120.0], [14000.0, 13000.0, 10000.0, 8000.0, 7000.0])}
+
+
+def temperature_nodes(cls: str):
+    """(phase, T) nodes of the class colour temperature: fitted, or :data:`TEMPERATURE_ASSUMED`."""
+    if cls in TEMPERATURE_ASSUMED:
+        return TEMPERATURE_ASSUMED[cls]
+    tp = load_populations()["classes"][cls]["temperature"]
+    return tp["phase"], tp["T"]
 
 CLASSES = ("Ia", "Ibc", "II", "IIn", "SLSN-I")
 OPTIONAL_CLASSES = ("IIb",)

@@ -25,6 +25,7 @@ from .population import (
     load_populations,
     redshift_sampler,
     resolve_mix,
+    temperature_nodes,
     volume_weight,
 )
 from .seds import (
@@ -180,8 +181,8 @@ def _kcorr(cls: str, bands: tuple, templates_dir):
     pops = load_populations()
     idx = lib.sne_of_class(cls)
     feat = np.mean([lib.features(int(k), [0.0], True)[0] for k in idx], axis=0)[None, :]
-    tp = pops["classes"][cls]["temperature"]
-    s_ref = sed_shape(cls, feat, temperature_curve([0.0], tp["phase"], tp["T"]), 0.0, True)[0]
+    tph, tT = temperature_nodes(cls)
+    s_ref = sed_shape(cls, feat, temperature_curve([0.0], tph, tT), 0.0, True)[0]
     G = np.empty((len(_ZK), len(bands)))
     for i, z in enumerate(_ZK):
         f = photometry_matrix(list(bands), REST_WAVE_COARSE * (1.0 + z)) @ s_ref
@@ -306,11 +307,11 @@ def simulate_event(cfg: SimConfig, index: int) -> dict:
             mw = 10.0 ** (-0.4 * fitzpatrick99(obs_wave, p["mw_av"]))
             amp = 10.0 ** (-0.4 * (p["peak_absmag"] - 23.9 + mu)) / (1.0 + z)
             W = photometry_matrix(bands, obs_wave) * mw[None, :]
-            tp = pops["classes"][cls]["temperature"]
+            tph, tT = temperature_nodes(cls)
             extra = [p["plateau_rest_d"] + d for d in (-6.0, 0.0, 6.0)] if cls in PLATEAU_CLASSES else []
             nodes = np.unique(np.concatenate([[t_start, 0.0, t_end], _NODES[(_NODES > t_start) & (_NODES < t_end)],
                                               spec_phases, [e for e in extra if t_start < e < t_end]]))
-            temps = temperature_curve(nodes, tp["phase"], tp["T"], p["temp_scale"])
+            temps = temperature_curve(nodes, tph, tT, p["temp_scale"])
             shape = sed_shape(cls, _features(lib, sn, nodes, p, True), temps, p["host_av"], True)
             colour = amp * (shape @ W.T)  # (n_node, n_band): µJy per unit L
             with np.errstate(divide="ignore"):
@@ -340,7 +341,7 @@ def simulate_event(cfg: SimConfig, index: int) -> dict:
     ref_w = photometry_matrix([ref], full_wave)[0] * mw_full
     inst = get_instrument(cfg.instrument)
     spec_shape = sed_shape(cls, _features(lib, sn, spec_phases, p), temperature_curve(
-        spec_phases, tp["phase"], tp["T"], p["temp_scale"]), p["host_av"])
+        spec_phases, tph, tT, p["temp_scale"]), p["host_av"])
     spec_lum = _brightness(cls, np.asarray(spec_phases, float), p)
     spectra = []
     for k, sp in enumerate(spec_phases):

@@ -9,7 +9,8 @@ the redshift and (for the sample definition) the peak magnitude is used.
 
 Samples: simulation ``simulate(n, survey="ztf", peak_mag_max=18.5)`` (the BTS-like setting of issue
 12: detections only, S/N >= 5) vs the BTS objects with a light curve, a Maven class, a redshift and
-``peakmag <= 18.5``.  Detections per object are counted on the real side only on the ``hse`` ANTARES
+``peakmag <= 18.5``; on both sides only objects whose measured peak (brightest detection, which is
+how the BTS ``peakmag`` is defined) is <= 18.5 are then compared.  Detections per object are counted on the real side only on the ``hse`` ANTARES
 points (the ``lctd`` download dropped every point followed by a same-band point) and on both sides only
 for objects peaking in MJD 58300-59200 (the ``hse`` dump covers 58242-59305).
 
@@ -203,6 +204,9 @@ def realism_report(shared, out, n=2000, seed=0, workers=1, peak_mag_max=PEAK_MAG
     sim_lc, sim_meta = sim_sample(ds)
     real = statistics_table(real_lc, real_meta)
     simt = statistics_table(sim_lc, sim_meta)
+    # the same sample cut on both sides: the measured peak (brightest detection), as the BTS peakmag
+    real = real[real.peak_mag <= peak_mag_max]
+    simt = simt[simt.peak_mag <= peak_mag_max]
     ks = compare(real, simt)
     res = {"n_sim": len(ds), "seed": seed, "peak_mag_max": peak_mag_max, "ks": ks, "selection": ds.report()}
     (out / f"realism{tag}.json").write_text(json.dumps(res, indent=1) + "\n")
