@@ -38,12 +38,17 @@ TEMPERATURE_ASSUMED = {"IIn": ([-10.0, 0.0, 20.0, 50.0, 100.0, 200.0], [11000.0,
                        "SLSN-I": ([-30.0, 0.0, 30.0, 60.0, 120.0], [14000.0, 13000.0, 10000.0, 8000.0, 7000.0])}
 
 
+@lru_cache(maxsize=16)
 def temperature_nodes(cls: str):
-    """(phase, T) nodes of the class colour temperature: fitted, or :data:`TEMPERATURE_ASSUMED`."""
+    """(phase, T) node arrays of the class colour temperature: fitted, or :data:`TEMPERATURE_ASSUMED`."""
     if cls in TEMPERATURE_ASSUMED:
-        return TEMPERATURE_ASSUMED[cls]
-    tp = load_populations()["classes"][cls]["temperature"]
-    return tp["phase"], tp["T"]
+        ph, t = TEMPERATURE_ASSUMED[cls]
+    else:
+        tp = load_populations()["classes"][cls]["temperature"]
+        ph, t = tp["phase"], tp["T"]
+    ph, t = np.asarray(ph, float), np.asarray(t, float)
+    ph.flags.writeable = t.flags.writeable = False
+    return ph, t
 
 CLASSES = ("Ia", "Ibc", "II", "IIn", "SLSN-I")
 OPTIONAL_CLASSES = ("IIb",)
@@ -148,32 +153,39 @@ def draw_physical(rng: np.random.Generator, cls: str, zgrid, k: int = 64) -> dic
     seen in the real data: those candidates are discarded, i.e. the Gaussian is truncated).
     """
     mean, chol, lo, hi, tail_med, tail_sig, av_scale, mwq, qgrid = _class_arrays(cls)
-    z = np.interp(rng.random(k), zgrid[1], zgrid[0])
-    x = mean[None, :] + rng.standard_normal((k, 3)) @ chol.T
+    u = rng.random((7, k))            # one call for all uniforms ...
+    g = rng.standard_normal((7, k))   # ... and all normals (fewer calls: this runs per candidate block)
+    z = np.interp(u[0], zgrid[1], zgrid[0])
+    x = mean[None, :] + g[:3].T @ chol.T
     ok = (x >= lo).all(axis=1) & (x <= hi).all(axis=1)
-    tail = np.clip(tail_med * np.exp(tail_sig * rng.standard_normal(k)), 0.003, 0.15)
-    host_av = rng.exponential(av_scale, size=k)
-    mw_av = np.interp(rng.random(k), qgrid, mwq)  # replaced by the sky-position model in the simulator
+    tail = np.clip(tail_med * np.exp(tail_sig * g[3]), 0.003, 0.15)
+    host_av = -av_scale * np.log1p(-u[1])  # exponential(av_scale)
+    mw_av = np.interp(u[2], qgrid, mwq)  # replaced by the sky-position model in the simulator
     # the BTS fade_d is a g-band decline: r-band width = fitted per-class factor x fade_d
-    fade_r = np.exp(x[:, 2]) * _empirical()["widths"].get(cls, {"fade_r_factor": 1.0})["fade_r_factor"]
-    u = rng.random((k, 4))
+    fade_r = np.exp(x[:, 2]) * _fade_factor(cls)
+    zeros = np.zeros(k)
     out = {"redshift": z, "peak_absmag": x[:, 0], "rise_rest_d": np.exp(x[:, 1]), "fade_rest_d": fade_r,
-           "tail_slope": tail, "temp_scale": np.exp(0.08 * rng.standard_normal(k)), "host_av": host_av,
-           "mw_av": mw_av, "ok": ok, "second_max_amp": np.zeros(k), "plateau_rest_d": np.full(k, np.nan),
-           "plateau_drop_mag": np.full(k, np.nan), "subtype_91bg": np.zeros(k, bool),
-           "halpha_ew": np.zeros(k), "halpha_fwhm_kms": np.zeros(k)}
+           "tail_slope": tail, "temp_scale": np.exp(0.08 * g[4]), "host_av": host_av,
+           "mw_av": mw_av, "ok": ok, "second_max_amp": zeros, "plateau_rest_d": zeros + np.nan,
+           "plateau_drop_mag": zeros + np.nan, "subtype_91bg": np.zeros(k, bool),
+           "halpha_ew": zeros, "halpha_fwhm_kms": zeros}
     if cls == "Ia":
-        out["second_max_amp"] = SECOND_MAX_AMP[0] + (SECOND_MAX_AMP[1] - SECOND_MAX_AMP[0]) * u[:, 0]
         out["subtype_91bg"] = (x[:, 0] > IA_91BG_ABSMAG) & (x[:, 2] < mean[2])
-        out["second_max_amp"] = np.where(out["subtype_91bg"], 0.0, out["second_max_amp"])
+        amp = SECOND_MAX_AMP[0] + (SECOND_MAX_AMP[1] - SECOND_MAX_AMP[0]) * u[3]
+        out["second_max_amp"] = np.where(out["subtype_91bg"], 0.0, amp)
     elif cls == "II":
-        out["plateau_rest_d"] = np.clip(PLATEAU_D[0] + PLATEAU_D[1] * rng.standard_normal(k), 40.0, 160.0)
-        out["plateau_drop_mag"] = PLATEAU_DROP[0] + (PLATEAU_DROP[1] - PLATEAU_DROP[0]) * u[:, 1]
+        out["plateau_rest_d"] = np.clip(PLATEAU_D[0] + PLATEAU_D[1] * g[5], 40.0, 160.0)
+        out["plateau_drop_mag"] = PLATEAU_DROP[0] + (PLATEAU_DROP[1] - PLATEAU_DROP[0]) * u[4]
         out["tail_slope"] = np.full(k, CO_TAIL)
     elif cls == "IIn":
-        out["halpha_ew"] = HALPHA_EW[0] * np.exp(HALPHA_EW[1] * rng.standard_normal(k))
-        out["halpha_fwhm_kms"] = HALPHA_FWHM[0] * np.exp(HALPHA_FWHM[1] * rng.standard_normal(k))
+        out["halpha_ew"] = HALPHA_EW[0] * np.exp(HALPHA_EW[1] * g[5])
+        out["halpha_fwhm_kms"] = HALPHA_FWHM[0] * np.exp(HALPHA_FWHM[1] * g[6])
     return out
+
+
+@lru_cache(maxsize=16)
+def _fade_factor(cls: str) -> float:
+    return float(_empirical()["widths"].get(cls, {"fade_r_factor": 1.0})["fade_r_factor"])
 
 
 def volume_weight(alpha: float, zmin: float, zmax: float) -> float:

@@ -87,6 +87,12 @@ def _uv_factor(cls: str, coarse: bool = False) -> np.ndarray:
 
 
 @lru_cache(maxsize=2)
+def _rest_f99_unit(coarse: bool = False) -> np.ndarray:
+    """Fitzpatrick (1999) R_V = 3.1 extinction per unit A_V on the rest-frame grid (host dust)."""
+    return fitzpatrick99(REST_WAVE_COARSE if coarse else REST_WAVE, 1.0)
+
+
+@lru_cache(maxsize=2)
 def _rest_r_weights(coarse: bool = False) -> np.ndarray:
     return photometry_matrix(["ztfr"], REST_WAVE_COARSE if coarse else REST_WAVE)[0]
 
@@ -124,7 +130,7 @@ def sed_shape(cls: str, features: np.ndarray, temps: np.ndarray, host_av: float,
     s *= _uv_factor(cls, coarse)[None, :]
     s[:, SNID_SLICE_COARSE if coarse else SNID_SLICE] *= np.maximum(1.0 + features, 0.0)
     if host_av > 0:
-        s *= 10.0 ** (-0.4 * fitzpatrick99(wave, host_av))[None, :]
+        s *= 10.0 ** (-0.4 * host_av * _rest_f99_unit(coarse))[None, :]
     s /= (s @ _rest_r_weights(coarse))[:, None]
     return s
 

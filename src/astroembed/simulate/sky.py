@@ -34,15 +34,22 @@ def load_empirical() -> dict:
 def draw_sky(rng: np.random.Generator, k: int, dec_range, use_b_keep: bool = True):
     """``k`` candidate positions: (ra, dec, b, mw_av, keep) arrays; ``keep`` False where the
     Galactic-latitude acceptance rejects the position (the candidate is then re-drawn)."""
-    sky = load_empirical()["sky"]
+    sky = _sky_arrays()
     sd = np.sin(np.radians(dec_range))
-    ra = rng.uniform(0.0, 360.0, k)
-    dec = np.degrees(np.arcsin(rng.uniform(sd[0], sd[1], k)))
+    u = rng.random((4, k))
+    ra = 360.0 * u[0]
+    dec = np.degrees(np.arcsin(sd[0] + (sd[1] - sd[0]) * u[1]))
     b = galactic_latitude(ra, dec)
     absb = np.abs(b)
-    keep_p = np.asarray(sky["b_keep"])[np.clip(np.searchsorted(sky["b_edges"], absb, side="right") - 1, 0,
-                                                len(sky["b_keep"]) - 1)]
-    keep = rng.random(k) < keep_p if use_b_keep else np.ones(k, bool)
+    edges, keep_tab, ln_a, sig = sky
+    keep_p = keep_tab[np.clip(np.searchsorted(edges, absb, side="right") - 1, 0, len(keep_tab) - 1)]
+    keep = u[2] < keep_p if use_b_keep else np.ones(k, bool)
     sinb = np.maximum(np.sin(np.radians(absb)), np.sin(np.radians(2.0)))
-    mw_av = np.clip(np.exp(sky["av_ln_a"] + sky["av_ln_sigma"] * rng.standard_normal(k)) / sinb, 0.0, 5.0)
+    mw_av = np.clip(np.exp(ln_a + sig * rng.standard_normal(k)) / sinb, 0.0, 5.0)
     return ra, dec, b, mw_av, keep
+
+
+@lru_cache(maxsize=1)
+def _sky_arrays():
+    sky = load_empirical()["sky"]
+    return np.asarray(sky["b_edges"]), np.asarray(sky["b_keep"]), float(sky["av_ln_a"]), float(sky["av_ln_sigma"])
