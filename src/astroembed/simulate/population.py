@@ -32,9 +32,9 @@ IA_91BG_ABSMAG = -18.0          # Ia fainter than this AND narrower than the med
 HALPHA_EW = (50.0, 0.5)         # IIn H-alpha emission EW (Å): log-normal (median, sigma); real OSC median ~51
 HALPHA_FWHM = (2000.0, 0.4)     # km/s, log-normal (median, sigma)
 #: assumed colour temperatures where the template fit is known to fail: IIn (no spectra with continuum;
-#: CSM interaction keeps them hot for months, e.g. SN 2010jl ~7000-8000 K) and SLSN-I (fits to line-
+#: CSM interaction keeps them warm for months, e.g. SN 2010jl ~6000-8000 K) and SLSN-I (fits to line-
 #: blanketed spectra underestimate T; ~12000-15000 K at peak, Nicholl et al. 2017) -- (phase, T) nodes
-TEMPERATURE_ASSUMED = {"IIn": ([-10.0, 0.0, 20.0, 50.0, 100.0, 200.0], [11000.0, 11000.0, 9000.0, 8000.0, 7000.0, 6000.0]),
+TEMPERATURE_ASSUMED = {"IIn": ([-10.0, 0.0, 20.0, 50.0, 100.0, 200.0], [10000.0, 10000.0, 7500.0, 6500.0, 6000.0, 5500.0]),
                        "SLSN-I": ([-30.0, 0.0, 30.0, 60.0, 120.0], [14000.0, 13000.0, 10000.0, 8000.0, 7000.0])}
 
 
