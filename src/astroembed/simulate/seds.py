@@ -45,6 +45,8 @@ DLN_WAVE = _DLN
 #: coarse grid: geometric centres of blocks of COARSE bins
 REST_WAVE_COARSE = np.exp(np.log(REST_WAVE).reshape(-1, COARSE).mean(axis=1))
 SNID_SLICE_COARSE = slice(_N_BLUE // COARSE, (_N_BLUE + _SNID_N) // COARSE)
+_BB_FULL = ((5500.0 / REST_WAVE) ** 5, 1.4387769e8 / REST_WAVE)
+_BB_COARSE = ((5500.0 / REST_WAVE_COARSE) ** 5, 1.4387769e8 / REST_WAVE_COARSE)
 
 #: (λ_uv [Å], k) of the UV suppression per class -- assumed, not fitted (the template library has no
 #: UV coverage): SNe Ia are strongly blanketed below ~3500 Å, SLSNe-I are UV-bright.
@@ -76,8 +78,18 @@ def temperature_curve(phases, nodes_phase, nodes_T, scale=1.0):
 
 def blackbody(wave, temp):
     """Planck B_λ up to a constant, shape (n_T, n_wave), normalised at 5500 Å-ish scale."""
-    x = 1.4387769e8 / (wave[None, :] * np.asarray(temp, np.float64)[:, None])
-    return (5500.0 / wave[None, :]) ** 5 / np.expm1(np.minimum(x, 600.0))
+    pow5, inv = _bb_consts(wave)
+    x = inv[None, :] / np.asarray(temp, np.float64)[:, None]
+    return pow5[None, :] / np.expm1(np.minimum(x, 600.0))
+
+
+def _bb_consts(wave):
+    """(5500 / λ)^5 and hc / (k λ) [K], cached for the two simulator grids."""
+    if wave is REST_WAVE:
+        return _BB_FULL
+    if wave is REST_WAVE_COARSE:
+        return _BB_COARSE
+    return (5500.0 / wave) ** 5, 1.4387769e8 / wave
 
 
 @lru_cache(maxsize=16)
