@@ -31,7 +31,7 @@ import numpy as np
 from .filters import photometry_matrix
 
 __all__ = ["REST_WAVE", "REST_WAVE_COARSE", "UV_SUPPRESSION", "luminosity_shape", "temperature_curve", "blackbody",
-           "sed_shape", "distmod", "fitzpatrick99"]
+           "sed_shape", "distmod", "fitzpatrick99", "mw_transmission"]
 
 # rest-frame grid: the SNID log-λ step, extended to 1000-12500 Å (covers LSST u at z=2 and y at z=0)
 _SNID_LO, _SNID_HI, _SNID_N = 2501.69, 9993.24, 1024
@@ -96,6 +96,18 @@ def _bb_consts(wave):
 def _uv_factor(cls: str, coarse: bool = False) -> np.ndarray:
     lam_uv, k = UV_SUPPRESSION[cls]
     return 1.0 / (1.0 + (lam_uv / (REST_WAVE_COARSE if coarse else REST_WAVE)) ** k)
+
+
+_LN_REST = (np.log(REST_WAVE), np.log(REST_WAVE_COARSE))
+
+
+def mw_transmission(z: float, a_v: float, coarse: bool = False) -> np.ndarray:
+    """10^(-0.4 A_MW(λ_obs)) on the observed grid ``REST_WAVE[_COARSE] * (1 + z)`` (Fitzpatrick 1999,
+    R_V = 3.1), using the tabulated unit curve with precomputed log wavelengths."""
+    if a_v <= 0:
+        return np.ones(len(REST_WAVE_COARSE if coarse else REST_WAVE))
+    lnw, unit = _f99_unit(3.1)
+    return 10.0 ** (-0.4 * a_v * np.interp(_LN_REST[int(coarse)] + np.log1p(z), lnw, unit))
 
 
 @lru_cache(maxsize=2)

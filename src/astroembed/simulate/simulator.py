@@ -33,6 +33,7 @@ from .seds import (
     REST_WAVE_COARSE,
     distmod,
     fitzpatrick99,
+    mw_transmission,
     luminosity_shape,
     sed_shape,
     temperature_curve,
@@ -315,7 +316,7 @@ def simulate_event(cfg: SimConfig, index: int) -> dict:
             t_start = -2.5 * p["rise_rest_d"]
             t_end = _t_end(cls, p)
             obs_wave = REST_WAVE_COARSE * (1.0 + z)
-            mw = 10.0 ** (-0.4 * fitzpatrick99(obs_wave, p["mw_av"]))
+            mw = mw_transmission(z, p["mw_av"], coarse=True)
             amp = 10.0 ** (-0.4 * (p["peak_absmag"] - 23.9 + mu)) / (1.0 + z)
             W = photometry_matrix(bands, obs_wave) * mw[None, :]
             tph, tT = temperature_nodes(cls)
@@ -360,7 +361,7 @@ def simulate_event(cfg: SimConfig, index: int) -> dict:
     keep = np.ones(len(times), bool) if cfg.forced_photometry else det
     ref = "ztfr" if "ztfr" in bands else ("lsstr" if "lsstr" in bands else bands[len(bands) // 2])
     full_wave = REST_WAVE * (1.0 + z)
-    mw_full = 10.0 ** (-0.4 * fitzpatrick99(full_wave, p["mw_av"]))
+    mw_full = mw_transmission(z, p["mw_av"])
     ref_w = photometry_matrix([ref], full_wave)[0] * mw_full
     inst = get_instrument(cfg.instrument)
     spec_shape = sed_shape(cls, _features(lib, sn, spec_phases, p), temperature_curve(
@@ -433,7 +434,9 @@ def _host_r_extinction(shape0, host_av):
         return 0.0
     from .seds import _rest_r_weights
 
-    unred = shape0 / 10.0 ** (-0.4 * fitzpatrick99(REST_WAVE_COARSE, host_av))
+    from .seds import _rest_f99_unit
+
+    unred = shape0 * 10.0 ** (0.4 * host_av * _rest_f99_unit(True))
     w = _rest_r_weights(True)
     return float(2.5 * np.log10((unred @ w) / (shape0 @ w)))
 
