@@ -169,3 +169,38 @@ def test_import_simulate_without_torch():
     if out == "True":
         pytest.xfail("astroembed/__init__ imports models -> torch (outside astroembed.simulate; see report)")
     assert out == "False"
+
+
+# -- the realism statistics (same function on real and simulated detections) ------------------------
+def test_lc_statistics_on_a_known_curve():
+    import pandas as pd
+
+    from astroembed.simulate.validate import lc_statistics
+
+    z = 0.1
+    t_rest = np.arange(-20.0, 80.0, 1.0)
+    r = 18.0 + np.where(t_rest < 0, 0.75 * (t_rest / 10.0) ** 2, 0.75 * (t_rest / 20.0) ** 2)
+    mjd = 59000.0 + t_rest * (1 + z)
+    lc = pd.DataFrame({"object_id": "a", "mjd": np.concatenate([mjd, mjd + 0.03]),
+                       "band": ["ztfr"] * len(mjd) + ["ztfg"] * len(mjd),
+                       "mag": np.concatenate([r, r + 0.1 + 0.01 * np.maximum(t_rest, 0)])})
+    st = lc_statistics(lc, pd.Series({"a": z})).loc["a"]
+    assert st.n_det == 2 * len(mjd)
+    assert st.peak_mag == pytest.approx(18.0)
+    assert st.decline_r == pytest.approx(20.0, abs=0.3)       # rest days to +0.75 mag
+    assert st.rise == pytest.approx(20.0, abs=0.01)           # first detection -> r peak, rest days
+    assert st.drop50_r == pytest.approx(0.75 * 2.5**2, abs=0.05)
+    assert st.gr_peak == pytest.approx(0.1, abs=0.01)
+    assert st.gr_20 == pytest.approx(0.1 + 0.01 * 20, abs=0.02)
+
+
+def test_v1_synthetic_cadence_still_available():
+    from dataclasses import replace
+
+    from astroembed.simulate.surveys import get_survey
+
+    sv = replace(get_survey("ztf"), cadence="ztf")
+    ds = sim.simulate(n=5, survey=sv, seed=1)
+    t = ds.lc_table.sort_values(["object_id", "band", "mjd"])
+    gaps = t.groupby(["object_id", "band"]).mjd.diff().dropna()
+    assert len(ds) == 5 and (gaps > 0.5).all()   # v1: at most one visit per band and night
