@@ -34,7 +34,7 @@ def main(argv=None):
         ds = sim.simulate(n=a.n, survey=a.survey, seed=a.seed, workers=w, peak_mag_max=a.peak_mag_max)
         c1, t1 = time.process_time(), time.perf_counter()
         _ = ds.lightcurves, ds.spectra
-        c2, t2 = time.process_time(), time.perf_counter()
+        c2 = time.process_time()
         draws = int(ds.truth.n_tries.sum())
         cpu = f"{a.n / (c1 - c0):7.1f} ev/CPU-s, + containers {a.n / (c2 - c0):7.1f} ev/CPU-s; " if w == 1 else ""
         print(f"workers={w}: simulate {cpu}wall {a.n / (t1 - t0):7.1f} ev/s ({draws / a.n:.1f} draws per kept event)")
