@@ -145,6 +145,7 @@ def test_save_load_round_trip(tmp_path):
     model.save_pretrained(tmp_path / "m")
     back = ae.load_pretrained(str(tmp_path / "m"))
     assert isinstance(back, SimFMModel) and back.config == model.config
+    assert isinstance(back, ae.Embedder)
     assert np.array_equal(back.embed_lightcurve(lcs), model.embed_lightcurve(lcs))
 
 
