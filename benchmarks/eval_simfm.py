@@ -65,9 +65,10 @@ def load_bts():
 
 
 def load_model(name: str):
+    """``features``, a registered name, or ``label=path`` (a local model directory)."""
     if name == "features":
         return FeatureEmbedder(dim=64, seed=0)
-    return ae.load_pretrained(name)
+    return ae.load_pretrained(name.partition("=")[2] or name)
 
 
 def embed(model, lcs, cache: Path) -> np.ndarray:
@@ -174,22 +175,28 @@ def zero_shot(model, sim_root: Path, cache_dir: Path, name: str):
     Xz = embed(model, ztf.lightcurves, cache_dir / f"{name}_ztf_zs.npy")
     Xl = embed(model, lsst.lightcurves, cache_dir / f"{name}_lsst_zs.npy")
     zz, zl = ztf.truth["redshift"].to_numpy(float), lsst.truth["redshift"].to_numpy(float)
-    keep = (zl >= zz.min()) & (zl <= zz.max())
-    out = {"n_ztf": len(zz), "n_lsst": int(keep.sum()), "z_range": [float(zz.min()), float(zz.max())]}
-    for probe in ("ridge", "knn"):
-        est = make_probe("regression", probe, **({"alpha": 1.0} if probe == "ridge" else {"n_neighbors": 10}))
-        pred = est.fit(Xz, zz).predict(Xl[keep])
-        out[probe] = {"r2": float(r2_score(zl[keep], pred)), "mse": float(np.mean((pred - zl[keep]) ** 2))}
+    out = {"n_ztf": len(zz), "z_range": [float(zz.min()), float(zz.max())]}
+    # "full": LSST events within the ZTF set's [min, max] z; "core": within its 5-95 % quantiles
+    for rng_name, (lo, hi) in (("full", (zz.min(), zz.max())), ("core", tuple(np.quantile(zz, [0.05, 0.95])))):
+        keep = (zl >= lo) & (zl <= hi)
+        res = {"n_lsst": int(keep.sum()), "z_range": [float(lo), float(hi)],
+               "constant_r2": float(r2_score(zl[keep], np.full(keep.sum(), zz.mean())))}
+        for probe in ("ridge", "knn"):
+            est = make_probe("regression", probe, **({"alpha": 1.0} if probe == "ridge" else {"n_neighbors": 10}))
+            pred = est.fit(Xz, zz).predict(Xl[keep])
+            res[probe] = {"r2": float(r2_score(zl[keep], pred)), "mse": float(np.mean((pred - zl[keep]) ** 2))}
+        out[rng_name] = res
     return out
 
 
-def finetune_task(name, lcs, obj, fold, epochs_full=12, epochs_limited=40):
+def finetune_task(name, lcs, obj, fold, epochs_full=8, epochs_limited=20):
     import torch
 
     from astroembed.models.simfm import SimFMModel
     from astroembed.models.simfm.training import SimFMTrainConfig, fit_simfm
 
     base = ae.load_pretrained(name)
+    name = getattr(base.config, "encoder", name)
     cfg = base.config.replace(class_names=CLASSES5, n_surveys=0, redshift_head=True)
     lab = obj["class_maven5"].to_numpy(dtype=object)
     has = np.array([c in CLASSES5 for c in lab])
@@ -226,36 +233,43 @@ def finetune_task(name, lcs, obj, fold, epochs_full=12, epochs_limited=40):
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", nargs="+", default=["simfm", "maven", "maven-sim", "features"])
+    p.add_argument("--models", nargs="+", default=["simfm", "maven", "maven-sim", "features"],
+                   help="registered names, 'features', or label=DIR for a local model directory")
     p.add_argument("--out", default="/work/data_sim/eval_simfm")
     p.add_argument("--sim-root", default="/work/data_sim/simfm")
-    p.add_argument("--finetune", nargs="*", default=[], help="SimFM models to fine-tune (unfrozen)")
-    p.add_argument("--no-zero-shot", action="store_true")
+    p.add_argument("--finetune", nargs="*", default=[], help="labels of SimFM models to fine-tune (unfrozen)")
+    p.add_argument("--tasks", nargs="+", default=["probe", "anomaly", "zero_shot"],
+                   help="tasks to (re)compute; results of other tasks already in results.json are kept")
     a = p.parse_args(argv)
     out = Path(a.out)
     (out / "emb").mkdir(parents=True, exist_ok=True)
     res_path = out / "results.json"
-    results = json.loads(res_path.read_text()) if res_path.exists() else {}
+    results: dict = {}
     lcs, obj, fold, n_in_folds = load_bts()
     print(f"BTS: {len(lcs)} objects ({n_in_folds} with a project fold); folds {np.bincount(fold).tolist()}",
           flush=True)
-    for name in a.models:
+    for spec in a.models:
         t = time.time()
-        model = load_model(name)
+        model, name = load_model(spec), spec.partition("=")[0]
         X = embed(model, lcs, out / "emb" / f"{name}_bts.npy")
-        r = {"probe": probe_tasks(X, obj, fold),
-             "anomaly_mcif": anomaly_task(X, obj, fold, "mcif"),
-             "anomaly_mcif_plain": anomaly_task(X, obj, fold, "mcif", extrapolation=False),
-             "anomaly_knn": anomaly_task(X, obj, fold, "knn")}
-        if not a.no_zero_shot:
+        r = {}
+        if "probe" in a.tasks:
+            r["probe"] = probe_tasks(X, obj, fold)
+        if "anomaly" in a.tasks:
+            r |= {"anomaly_mcif": anomaly_task(X, obj, fold, "mcif"),
+                  "anomaly_mcif_plain": anomaly_task(X, obj, fold, "mcif", extrapolation=False),
+                  "anomaly_knn": anomaly_task(X, obj, fold, "knn")}
+        if "zero_shot" in a.tasks:
             r["zero_shot"] = zero_shot(model, Path(a.sim_root), out / "emb", name)
         if name in a.finetune:
-            r["finetune"] = finetune_task(name, lcs, obj, fold)
+            r["finetune"] = finetune_task(spec.partition("=")[2] or spec, lcs, obj, fold)
         r["seconds"] = round(time.time() - t, 1)
+        # re-read before writing: another run may have added models meanwhile
+        results = json.loads(res_path.read_text()) if res_path.exists() else {}
         results[name] = copy.deepcopy(r) | {k: v for k, v in results.get(name, {}).items() if k not in r}
         res_path.write_text(json.dumps(results, indent=1) + "\n")
         print(f"{name}: done in {r['seconds']} s", flush=True)
-    print_tables(results)
+    print_tables(json.loads(res_path.read_text()))
     return 0
 
 
@@ -264,18 +278,28 @@ def _f(d, key="mean"):
 
 
 def print_tables(results: dict) -> None:
+    print("\nZTF→LSST columns: LSST events within the ZTF z range [min, max]; see the zero-shot table for MSE")
     print("\n| model | probe AUROC Full | probe AUROC Limited | z MSE×10² ridge Full | z MSE×10² kNN Full | "
           "z MSE×10² ridge Limited | anomaly AUROC MCIF | anomaly macro AUROC MCIF | anomaly AUROC plain MCIF | "
           "anomaly AUROC kNN | ZTF→LSST R² ridge | ZTF→LSST R² kNN |")
     print("|" + "---|" * 12)
     for name, r in results.items():
-        pr, zs = r["probe"], r.get("zero_shot")
+        pr, zs = r["probe"], (r.get("zero_shot") or {}).get("full")
         print(f"| {name} | {_f(pr['full']['auroc'])} | {_f(pr['limited']['auroc'])} | {_f(pr['full']['z_mse_ridge'])} | "
               f"{_f(pr['full']['z_mse_knn'])} | {_f(pr['limited']['z_mse_ridge'])} | "
               f"{r['anomaly_mcif']['auroc']:.3f} ± {r['anomaly_mcif']['fold_std']:.3f} | "
               f"{r['anomaly_mcif']['macro_auroc']:.3f} | {r['anomaly_mcif_plain']['auroc']:.3f} | "
               f"{r['anomaly_knn']['auroc']:.3f} ± {r['anomaly_knn']['fold_std']:.3f} | "
               + (f"{zs['ridge']['r2']:.3f} | {zs['knn']['r2']:.3f} |" if zs else "— | — |"))
+    print("\n| model | ZTF→LSST z range | n LSST | R² ridge | R² kNN | MSE ridge | MSE kNN | R² constant (ZTF mean) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, r in results.items():
+        for rn in ("full", "core"):
+            zs = (r.get("zero_shot") or {}).get(rn)
+            if zs:
+                print(f"| {name} | {rn} {zs['z_range'][0]:.3f}–{zs['z_range'][1]:.3f} | {zs['n_lsst']} | "
+                      f"{zs['ridge']['r2']:.2f} | {zs['knn']['r2']:.2f} | {zs['ridge']['mse']:.4f} | "
+                      f"{zs['knn']['mse']:.4f} | {zs['constant_r2']:.2f} |")
     ft = {n: r["finetune"] for n, r in results.items() if "finetune" in r}
     if ft:
         print("\n| model (unfrozen fine-tuning) | AUROC Full | AUROC Limited | z MSE×10² Full | z MSE×10² Limited |")

@@ -149,7 +149,6 @@ def test_save_load_round_trip(tmp_path):
     assert np.array_equal(back.embed_lightcurve(lcs), model.embed_lightcurve(lcs))
 
 
-@pytest.mark.skipif("simfm" not in ae.list_models(), reason="TEMPORARY until the simfm weights are bundled")
 def test_bundled_simfm_loads_and_embeds():
     assert "simfm" in ae.list_models()
     model = ae.load_pretrained("simfm")
