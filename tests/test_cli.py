@@ -187,3 +187,113 @@ def test_train_missing_simulated_data_says_run_simulate_first(tmp_path, capsys):
     assert main(["train", "--config", str(tmp_path / "c.json")]) == 2
     err = capsys.readouterr().err
     assert "astroembed simulate" in err and "no_sims_here" in err
+
+
+# -- embed: the table path (astroembed.table.embed_table in chunks) ------------------------------
+@pytest.fixture
+def lc_long(rng):
+    """7 light curves of 5..23 observations, sorted by object, with a per-object column z."""
+    rows = []
+    for i in range(7):
+        tab = make_lightcurve(rng, n=5 + 3 * i).to_table().to_pandas()
+        tab["object_id"] = f"o{i}"
+        tab["z"] = 0.1 * i
+        rows.append(tab)
+    return pd.concat(rows, ignore_index=True)
+
+
+def _container_reference(df):
+    from astroembed.data.io import lightcurves_from_table
+
+    model = tiny_model()
+    lcs = list(lightcurves_from_table(df, "object_id"))
+    return dict(zip([lc.object_id for lc in lcs], model.embed_lightcurve(lcs)))
+
+
+def test_embed_table_path_equals_container_path_csv_parquet_chunks(fake_bundle, lc_long, tmp_path, monkeypatch,
+                                                                   capsys):
+    import astroembed.table as table_mod
+
+    ref = _container_reference(lc_long)
+    seen = []
+    real = table_mod.embed_table
+    monkeypatch.setattr(table_mod, "embed_table", lambda tab, *a, **k: seen.append(len(tab)) or real(tab, *a, **k))
+    lc_long.to_csv(tmp_path / "lc.csv", index=False)
+    lc_long.to_parquet(tmp_path / "lc.parquet")
+    lc_long.sample(frac=1.0, random_state=1).to_parquet(tmp_path / "shuffled.parquet")
+    for name, extra in (("lc.csv", []), ("lc.parquet", ["--chunk-rows", "10"]),
+                        ("shuffled.parquet", ["--chunk-rows", "10"])):
+        out = tmp_path / f"{name}.emb.parquet"
+        seen.clear()
+        assert main(["embed", str(tmp_path / name), "--kind", "lightcurve", "--model", "tiny", "--keep-columns", "z",
+                     "--out", str(out), *extra]) == 0
+        E, cat, meta = read_embeddings(out)
+        first_seen = pd.read_parquet(tmp_path / name) if name.endswith("parquet") else lc_long
+        assert cat["object_id"].tolist() == first_seen["object_id"].drop_duplicates().tolist()  # first appearance
+        np.testing.assert_allclose(E, np.stack([ref[o] for o in cat["object_id"]]), atol=1e-4)
+        np.testing.assert_allclose(cat["z"], [0.1 * int(o[1:]) for o in cat["object_id"]])
+        assert meta["model"] == "tiny" and meta["kind"] == "lightcurve"
+        if extra:  # chunks of >= 10 rows that never cut an object: more than one, none holding everything
+            assert len(seen) > 1 and sum(seen) == len(lc_long) and max(seen) < len(lc_long), seen
+    assert "not contiguous" in capsys.readouterr().err  # the shuffled file was read into memory, with a note
+
+
+def test_embed_sorted_parquet_is_streamed_not_read_whole(fake_bundle, lc_long, tmp_path, monkeypatch):
+    import astroembed.cli._tables as T
+
+    lc_long.to_parquet(tmp_path / "lc.parquet", row_group_size=16)
+    monkeypatch.setattr(T, "read_table", lambda *a, **k: pytest.fail("the sorted Parquet input was read whole"))
+    monkeypatch.setattr(pd, "read_parquet", lambda *a, **k: pytest.fail("the sorted Parquet input was read whole"))
+    assert main(["embed", str(tmp_path / "lc.parquet"), "--kind", "lightcurve", "--model", "tiny", "--chunk-rows",
+                 "16", "--out", str(tmp_path / "e.parquet")]) == 0
+    E, cat, _ = read_embeddings(tmp_path / "e.parquet")
+    assert len(cat) == 7 and np.isfinite(E).all()
+
+
+def test_embed_errors_raise_names_global_rows_and_coerce_writes_nan(fake_bundle, lc_long, tmp_path, capsys):
+    df = lc_long.copy()
+    rows_o5 = np.flatnonzero(df["object_id"] == "o5")
+    df.loc[rows_o5[2], "band"] = "nosuchband"
+    df.to_parquet(tmp_path / "lc.parquet")
+    args = ["embed", str(tmp_path / "lc.parquet"), "--kind", "lightcurve", "--model", "tiny", "--chunk-rows", "10"]
+    assert main([*args, "--out", str(tmp_path / "e.parquet")]) == 2
+    err = capsys.readouterr().err
+    # rows counted in the whole file, not in the chunk; the bad row itself is named too
+    assert "'o5'" in err and f"data rows {rows_o5[0]}-{rows_o5[-1]}" in err and f"data row {rows_o5[2]}" in err, err
+    assert "Traceback" not in err and not (tmp_path / "e.parquet").exists()
+    assert not list(tmp_path.glob(".e.parquet.partial*"))  # no half-written file left behind
+    assert main([*args, "--errors", "coerce", "--out", str(tmp_path / "e.parquet")]) == 0
+    E, cat, _ = read_embeddings(tmp_path / "e.parquet")
+    bad = ~np.isfinite(E).all(axis=1)
+    assert cat["object_id"][bad].tolist() == ["o5"]
+    ref = _container_reference(lc_long[lc_long["object_id"] != "o5"])
+    np.testing.assert_allclose(E[~bad], np.stack([ref[o] for o in cat["object_id"][~bad]]), atol=1e-4)
+    err = capsys.readouterr().err
+    assert "1 of 7 objects could not be embedded" in err and "'o5'" in err
+
+
+def test_embed_spectra_one_row_per_spectrum_equals_containers(fake_bundle, rng, tmp_path):
+    from .conftest import make_spectrum
+
+    specs = [make_spectrum(rng, n=120 + 10 * i, object_id=f"s{i}") for i in range(4)]
+    pd.DataFrame({"object_id": [s.object_id for s in specs], "wavelength": [s.wavelength for s in specs],
+                  "flux": [s.flux for s in specs], "flux_err": [s.flux_err for s in specs],
+                  "label": ["a", "b", "c", "d"]}).to_parquet(tmp_path / "spec.parquet")
+    assert main(["embed", str(tmp_path / "spec.parquet"), "--kind", "spectrum", "--model", "tiny", "--chunk-rows", "3",
+                 "--keep-columns", "label", "--out", str(tmp_path / "e.parquet")]) == 0
+    E, cat, _ = read_embeddings(tmp_path / "e.parquet")
+    assert cat["object_id"].tolist() == ["s0", "s1", "s2", "s3"] and cat["label"].tolist() == ["a", "b", "c", "d"]
+    np.testing.assert_allclose(E, tiny_model().embed_spectrum(specs), atol=1e-4)
+
+
+def test_embed_empty_table_and_missing_id_column_are_one_line(fake_bundle, lc_long, tmp_path, capsys):
+    lc_long.iloc[:0].to_csv(tmp_path / "empty.csv", index=False)
+    assert main(["embed", str(tmp_path / "empty.csv"), "--kind", "lightcurve", "--model", "tiny",
+                 "--out", str(tmp_path / "e.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert "empty.csv" in err and "empty" in err and "Traceback" not in err
+    lc_long.to_parquet(tmp_path / "lc.parquet")
+    assert main(["embed", str(tmp_path / "lc.parquet"), "--kind", "lightcurve", "--model", "tiny", "--id-column",
+                 "ztfid", "--out", str(tmp_path / "e.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert "lc.parquet" in err and "'ztfid'" in err and "Traceback" not in err
