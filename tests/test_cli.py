@@ -22,7 +22,7 @@ try:
 except ImportError:  # before the search package layout
     from astroembed.search.files import read_embeddings
 
-COMMANDS = {"models", "embed", "search", "redshift", "simulate", "train", "evaluate", "crossfit", "demo"}
+COMMANDS = {"models", "embed", "search", "redshift", "classify", "simulate", "train", "evaluate", "crossfit", "demo"}
 
 
 def _subparsers(parser):
@@ -297,3 +297,183 @@ def test_embed_empty_table_and_missing_id_column_are_one_line(fake_bundle, lc_lo
                  "ztfid", "--out", str(tmp_path / "e.parquet")]) == 2
     err = capsys.readouterr().err
     assert "lc.parquet" in err and "'ztfid'" in err and "Traceback" not in err
+
+
+# -- classify: any model with predict_proba (a tiny fake family registered for the test) ---------------
+import torch  # noqa: E402
+
+
+class FakeClassifier(torch.nn.Module):
+    """A family with predict_proba only: probabilities from (points, log mean flux, host_absmag, has spectrum)."""
+
+    model_type = "fake-classifier"
+
+    def __init__(self, classes=("Ia", "II", "Ibc")):
+        super().__init__()
+        self.config = {"classes": list(classes)}
+        self.head = torch.nn.Linear(4, len(classes))
+        self.received = None
+
+    @property
+    def classes(self):
+        return tuple(self.config["classes"])
+
+    def predict_proba(self, lightcurves, metadata=None, spectra=None):
+        n = len(lightcurves)
+        self.received = {"lightcurves": lightcurves, "metadata": metadata, "spectra": spectra}
+        x = np.zeros((n, 4), np.float32)
+        for i, lc in enumerate(lightcurves):
+            if len(lc) < 2:
+                raise ValueError(f"lightcurves[{i}]: needs at least 2 points, got {len(lc)}")
+            m = (metadata or [None] * n)[i] or {}
+            unknown = set(m) - {"host_absmag", "host_color"}
+            if unknown:
+                raise ValueError(f"metadata[{i}]: unknown key(s) {sorted(unknown)}")
+            x[i] = [len(lc) / 10, np.log10(np.abs(lc.flux).mean()), (m.get("host_absmag") or 0.0) / 10,
+                    float(spectra is not None and spectra[i] is not None)]
+        with torch.no_grad():
+            p = torch.softmax(self.head(torch.from_numpy(x)), -1).numpy()
+        return pd.DataFrame(p, columns=list(self.classes),
+                            index=pd.Index([lc.object_id for lc in lightcurves], name="object_id"))
+
+    def save_pretrained(self, directory, extra_metadata=None):
+        from pathlib import Path
+
+        from astroembed.models.persistence import save_weights, write_config_file
+
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        save_weights(self, d / "model.safetensors", "fake")
+        write_config_file(d / "config.json", self.model_type, self.config, extra_metadata)
+        return d
+
+    @classmethod
+    def from_pretrained(cls, directory, *, device="cpu"):
+        from pathlib import Path
+
+        from astroembed.models.persistence import load_weights, read_config_file
+
+        model = cls(tuple(read_config_file(Path(directory) / "config.json", cls.model_type)["classes"]))
+        load_weights(model, Path(directory) / "model.safetensors", "fake")
+        return model.eval()
+
+
+@pytest.fixture
+def fake_classifier(fake_bundle, monkeypatch):
+    """'fakecls' registered and bundled beside 'tiny' (a Maven model without predict_proba)."""
+    from astroembed.models import registry as reg
+    from astroembed.models.base import MODEL_TYPES
+
+    monkeypatch.setitem(MODEL_TYPES, FakeClassifier.model_type, f"{__name__}:FakeClassifier")
+    torch.manual_seed(0)
+    FakeClassifier().save_pretrained(fake_bundle / "fakecls")
+    reg.write_registry_entry("fakecls", "test classifier", weights_root=fake_bundle)
+    return FakeClassifier.from_pretrained(fake_bundle / "fakecls")
+
+
+@pytest.fixture
+def classify_inputs(lc_long, rng, tmp_path):
+    from .conftest import make_spectrum
+
+    lc_long.drop(columns="z").to_parquet(tmp_path / "lc.parquet")
+    meta = pd.DataFrame({"object_id": ["o3", "o0", "o1", "o5"], "host_absmag": [-21.0, -19.5, np.nan, -18.0],
+                         "host_color": [0.5, 0.9, 0.7, 1.1], "type": ["Ia", "II", "Ia", "Ibc"]})
+    meta.to_csv(tmp_path / "meta.csv", index=False)
+    specs = {o: make_spectrum(rng, n=100) for o in ("o2", "o4")}
+    pd.DataFrame({"object_id": list(specs), "wavelength": [s.wavelength for s in specs.values()],
+                  "flux": [s.flux for s in specs.values()], "redshift": [0.05, 0.1]}).to_parquet(tmp_path / "spec.parquet")
+    return tmp_path
+
+
+def test_classify_writes_probabilities_equal_to_predict_proba(fake_classifier, lc_long, classify_inputs, monkeypatch):
+    import astroembed.models.pretrained as pretrained
+    from astroembed.data.io import lightcurves_from_table
+
+    d = classify_inputs
+    loaded = []
+    real = pretrained.load_pretrained
+    monkeypatch.setattr(pretrained, "load_pretrained", lambda *a, **k: loaded.append(real(*a, **k)) or loaded[-1])
+    for out in ("p.csv", "p.parquet"):
+        assert main(["classify", str(d / "lc.parquet"), "--model", "fakecls", "--metadata", str(d / "meta.csv"),
+                     "--spectra", str(d / "spec.parquet"), "--out", str(d / out)]) == 0
+    got = pd.read_parquet(d / "p.parquet")
+    pd.testing.assert_frame_equal(got, pd.read_csv(d / "p.csv"), check_dtype=False)
+    assert list(got.columns) == ["object_id", "Ia", "II", "Ibc", "predicted_class"]
+    assert got["object_id"].tolist() == [f"o{i}" for i in range(7)]
+    # what the model received: metadata rows aligned by id (default columns present; 'type' not passed), None
+    # for objects without a row; spectra aligned by id with their redshift
+    rec = loaded[-1].received
+    assert rec["metadata"][3] == {"host_absmag": -21.0, "host_color": 0.5} and rec["metadata"][2] is None
+    assert rec["metadata"][1]["host_absmag"] is None  # a missing value stays missing
+    assert [s is not None for s in rec["spectra"]] == [False, False, True, False, True, False, False]
+    assert rec["spectra"][4].redshift == pytest.approx(0.1)
+    lcs = list(lightcurves_from_table(lc_long, "object_id"))
+    ref = fake_classifier.predict_proba(lcs, metadata=rec["metadata"], spectra=rec["spectra"])
+    np.testing.assert_allclose(got[["Ia", "II", "Ibc"]], ref.to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(got[["Ia", "II", "Ibc"]].sum(axis=1), 1.0, atol=1e-6)
+    assert got["predicted_class"].tolist() == ref.idxmax(axis=1).tolist()
+    # --horizon-days: only observations up to first detection + D days reach the model
+    assert main(["classify", str(d / "lc.parquet"), "--model", "fakecls", "--horizon-days", "20",
+                 "--out", str(d / "h.csv")]) == 0
+    short = loaded[-1].received["lightcurves"]
+    for lc, full in zip(short, lcs):
+        assert lc.time.max() <= full.time.min() + 20 and len(lc) == int((full.time <= full.time.min() + 20).sum())
+
+
+def test_classify_with_a_model_without_predict_proba_names_the_classifiers(fake_classifier, classify_inputs,
+                                                                           capsys):
+    d = classify_inputs
+    assert main(["classify", str(d / "lc.parquet"), "--model", "tiny", "--out", str(d / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "MavenModel" in err and "no predict_proba" in err and "'fakecls'" in err and "'tiny'" not in err.split(
+        "classify:")[-1], err
+    assert "Traceback" not in err and not (d / "p.csv").exists()
+
+
+@pytest.mark.parametrize("case, expect", [
+    ("unknown_meta_id", ["meta.csv", "'o9'", "'object_id'", "--allow-extra-rows"]),
+    ("missing_meta_column", ["meta.csv", "['redshift']", "--metadata-columns"]),
+    ("duplicate_meta_id", ["meta.csv", "'o1'", "2 metadata rows"]),
+    ("empty_lightcurves", ["empty.csv", "empty"]),
+    ("missing_id_column", ["lc.parquet", "'ztfid'"]),
+    ("bad_band", ["lc.parquet", "'o4'", "data row"]),
+    ("one_point", ["lc.parquet", "'o6'", "at least 2 points"]),
+    ("model_rejects_metadata", ["meta.csv", "'o0'", "unknown key"]),
+    ("two_spectra", ["spec.parquet", "'o2'", "2 spectra"]),
+])
+def test_classify_bad_input_is_one_line_naming_file_column_and_object(fake_classifier, lc_long, classify_inputs,
+                                                                       case, expect, capsys):
+    d = classify_inputs
+    lc, extra = d / "lc.parquet", []
+    meta = pd.read_csv(d / "meta.csv")
+    if case == "unknown_meta_id":
+        pd.concat([meta, pd.DataFrame({"object_id": ["o9"], "host_absmag": [-20.0]})]).to_csv(d / "meta.csv")
+        extra = ["--metadata", str(d / "meta.csv")]
+    elif case == "missing_meta_column":
+        extra = ["--metadata", str(d / "meta.csv"), "--metadata-columns", "host_absmag,redshift"]
+    elif case == "duplicate_meta_id":
+        pd.concat([meta, meta.iloc[[2]]]).to_csv(d / "meta.csv", index=False)
+        extra = ["--metadata", str(d / "meta.csv")]
+    elif case == "empty_lightcurves":
+        lc = d / "empty.csv"
+        lc_long.iloc[:0].to_csv(lc, index=False)
+    elif case == "missing_id_column":
+        extra = ["--id-column", "ztfid"]
+    elif case == "bad_band":
+        df = lc_long.copy()
+        df.loc[np.flatnonzero(df["object_id"] == "o4")[1], "band"] = "nosuchband"
+        df.to_parquet(lc)
+    elif case == "one_point":
+        df = lc_long[(lc_long["object_id"] != "o6") | ~lc_long["object_id"].duplicated()]
+        df.to_parquet(lc)
+    elif case == "model_rejects_metadata":
+        extra = ["--metadata", str(d / "meta.csv"), "--metadata-columns", "host_absmag,type"]
+    elif case == "two_spectra":
+        s = pd.read_parquet(d / "spec.parquet")
+        pd.concat([s, s.iloc[[0]]]).to_parquet(d / "spec.parquet")
+        extra = ["--spectra", str(d / "spec.parquet")]
+    assert main(["classify", str(lc), "--model", "fakecls", *extra, "--out", str(d / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    for text in expect:
+        assert text in err, (text, err)

@@ -31,7 +31,8 @@ _PREFIX = re.compile(r"^object .*?, table row (\d+): ")
 def cli_words(msg: str) -> str:
     """Library keyword hints in an error message, in command-line words."""
     for a, b in (("dropna=True", "--dropna"), ("errors='coerce'", "--errors coerce"),
-                 ("duplicates='mean' or 'keep'", "--duplicates mean or keep"), ("(pass id_column=...)", "(--id-column)")):
+                 ("duplicates='mean' or 'keep'", "--duplicates mean or keep"), ("(pass id_column=...)", "(--id-column)"),
+                 ("Pass survey='ztf'/'lsst'/...", "Pass --survey ztf, lsst, ...")):
         msg = msg.replace(a, b)
     return msg
 
