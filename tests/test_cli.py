@@ -22,7 +22,7 @@ try:
 except ImportError:  # before the search package layout
     from astroembed.search.files import read_embeddings
 
-COMMANDS = {"models", "embed", "search", "redshift", "simulate", "train", "evaluate", "crossfit", "demo"}
+COMMANDS = {"models", "embed", "search", "redshift", "classify", "simulate", "train", "evaluate", "crossfit", "demo"}
 
 
 def _subparsers(parser):
@@ -187,3 +187,293 @@ def test_train_missing_simulated_data_says_run_simulate_first(tmp_path, capsys):
     assert main(["train", "--config", str(tmp_path / "c.json")]) == 2
     err = capsys.readouterr().err
     assert "astroembed simulate" in err and "no_sims_here" in err
+
+
+# -- embed: the table path (astroembed.table.embed_table in chunks) ------------------------------
+@pytest.fixture
+def lc_long(rng):
+    """7 light curves of 5..23 observations, sorted by object, with a per-object column z."""
+    rows = []
+    for i in range(7):
+        tab = make_lightcurve(rng, n=5 + 3 * i).to_table().to_pandas()
+        tab["object_id"] = f"o{i}"
+        tab["z"] = 0.1 * i
+        rows.append(tab)
+    return pd.concat(rows, ignore_index=True)
+
+
+def _container_reference(df):
+    from astroembed.data.io import lightcurves_from_table
+
+    model = tiny_model()
+    lcs = list(lightcurves_from_table(df, "object_id"))
+    return dict(zip([lc.object_id for lc in lcs], model.embed_lightcurve(lcs)))
+
+
+def test_embed_table_path_equals_container_path_csv_parquet_chunks(fake_bundle, lc_long, tmp_path, monkeypatch,
+                                                                   capsys):
+    import astroembed.table as table_mod
+
+    ref = _container_reference(lc_long)
+    seen = []
+    real = table_mod.embed_table
+    monkeypatch.setattr(table_mod, "embed_table", lambda tab, *a, **k: seen.append(len(tab)) or real(tab, *a, **k))
+    lc_long.to_csv(tmp_path / "lc.csv", index=False)
+    lc_long.to_parquet(tmp_path / "lc.parquet")
+    lc_long.sample(frac=1.0, random_state=1).to_parquet(tmp_path / "shuffled.parquet")
+    for name, extra in (("lc.csv", []), ("lc.parquet", ["--chunk-rows", "10"]),
+                        ("shuffled.parquet", ["--chunk-rows", "10"])):
+        out = tmp_path / f"{name}.emb.parquet"
+        seen.clear()
+        assert main(["embed", str(tmp_path / name), "--kind", "lightcurve", "--model", "tiny", "--keep-columns", "z",
+                     "--out", str(out), *extra]) == 0
+        E, cat, meta = read_embeddings(out)
+        first_seen = pd.read_parquet(tmp_path / name) if name.endswith("parquet") else lc_long
+        assert cat["object_id"].tolist() == first_seen["object_id"].drop_duplicates().tolist()  # first appearance
+        np.testing.assert_allclose(E, np.stack([ref[o] for o in cat["object_id"]]), atol=1e-4)
+        np.testing.assert_allclose(cat["z"], [0.1 * int(o[1:]) for o in cat["object_id"]])
+        assert meta["model"] == "tiny" and meta["kind"] == "lightcurve"
+        if extra:  # chunks of >= 10 rows that never cut an object: more than one, none holding everything
+            assert len(seen) > 1 and sum(seen) == len(lc_long) and max(seen) < len(lc_long), seen
+    assert "not contiguous" in capsys.readouterr().err  # the shuffled file was read into memory, with a note
+
+
+def test_embed_sorted_parquet_is_streamed_not_read_whole(fake_bundle, lc_long, tmp_path, monkeypatch):
+    import astroembed.cli._tables as T
+
+    lc_long.to_parquet(tmp_path / "lc.parquet", row_group_size=16)
+    monkeypatch.setattr(T, "read_table", lambda *a, **k: pytest.fail("the sorted Parquet input was read whole"))
+    monkeypatch.setattr(pd, "read_parquet", lambda *a, **k: pytest.fail("the sorted Parquet input was read whole"))
+    assert main(["embed", str(tmp_path / "lc.parquet"), "--kind", "lightcurve", "--model", "tiny", "--chunk-rows",
+                 "16", "--out", str(tmp_path / "e.parquet")]) == 0
+    E, cat, _ = read_embeddings(tmp_path / "e.parquet")
+    assert len(cat) == 7 and np.isfinite(E).all()
+
+
+def test_embed_errors_raise_names_global_rows_and_coerce_writes_nan(fake_bundle, lc_long, tmp_path, capsys):
+    df = lc_long.copy()
+    rows_o5 = np.flatnonzero(df["object_id"] == "o5")
+    df.loc[rows_o5[2], "band"] = "nosuchband"
+    df.to_parquet(tmp_path / "lc.parquet")
+    args = ["embed", str(tmp_path / "lc.parquet"), "--kind", "lightcurve", "--model", "tiny", "--chunk-rows", "10"]
+    assert main([*args, "--out", str(tmp_path / "e.parquet")]) == 2
+    err = capsys.readouterr().err
+    # rows counted in the whole file, not in the chunk; the bad row itself is named too
+    assert "'o5'" in err and f"data rows {rows_o5[0]}-{rows_o5[-1]}" in err and f"data row {rows_o5[2]}" in err, err
+    assert "Traceback" not in err and not (tmp_path / "e.parquet").exists()
+    assert not list(tmp_path.glob(".e.parquet.partial*"))  # no half-written file left behind
+    assert main([*args, "--errors", "coerce", "--out", str(tmp_path / "e.parquet")]) == 0
+    E, cat, _ = read_embeddings(tmp_path / "e.parquet")
+    bad = ~np.isfinite(E).all(axis=1)
+    assert cat["object_id"][bad].tolist() == ["o5"]
+    ref = _container_reference(lc_long[lc_long["object_id"] != "o5"])
+    np.testing.assert_allclose(E[~bad], np.stack([ref[o] for o in cat["object_id"][~bad]]), atol=1e-4)
+    err = capsys.readouterr().err
+    assert "1 of 7 objects could not be embedded" in err and "'o5'" in err
+
+
+def test_embed_spectra_one_row_per_spectrum_equals_containers(fake_bundle, rng, tmp_path):
+    from .conftest import make_spectrum
+
+    specs = [make_spectrum(rng, n=120 + 10 * i, object_id=f"s{i}") for i in range(4)]
+    pd.DataFrame({"object_id": [s.object_id for s in specs], "wavelength": [s.wavelength for s in specs],
+                  "flux": [s.flux for s in specs], "flux_err": [s.flux_err for s in specs],
+                  "label": ["a", "b", "c", "d"]}).to_parquet(tmp_path / "spec.parquet")
+    assert main(["embed", str(tmp_path / "spec.parquet"), "--kind", "spectrum", "--model", "tiny", "--chunk-rows", "3",
+                 "--keep-columns", "label", "--out", str(tmp_path / "e.parquet")]) == 0
+    E, cat, _ = read_embeddings(tmp_path / "e.parquet")
+    assert cat["object_id"].tolist() == ["s0", "s1", "s2", "s3"] and cat["label"].tolist() == ["a", "b", "c", "d"]
+    np.testing.assert_allclose(E, tiny_model().embed_spectrum(specs), atol=1e-4)
+
+
+def test_embed_empty_table_and_missing_id_column_are_one_line(fake_bundle, lc_long, tmp_path, capsys):
+    lc_long.iloc[:0].to_csv(tmp_path / "empty.csv", index=False)
+    assert main(["embed", str(tmp_path / "empty.csv"), "--kind", "lightcurve", "--model", "tiny",
+                 "--out", str(tmp_path / "e.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert "empty.csv" in err and "empty" in err and "Traceback" not in err
+    lc_long.to_parquet(tmp_path / "lc.parquet")
+    assert main(["embed", str(tmp_path / "lc.parquet"), "--kind", "lightcurve", "--model", "tiny", "--id-column",
+                 "ztfid", "--out", str(tmp_path / "e.parquet")]) == 2
+    err = capsys.readouterr().err
+    assert "lc.parquet" in err and "'ztfid'" in err and "Traceback" not in err
+
+
+# -- classify: any model with predict_proba (a tiny fake family registered for the test) ---------------
+import torch  # noqa: E402
+
+
+class FakeClassifier(torch.nn.Module):
+    """A family with predict_proba only: probabilities from (points, log mean flux, host_absmag, has spectrum)."""
+
+    model_type = "fake-classifier"
+
+    def __init__(self, classes=("Ia", "II", "Ibc")):
+        super().__init__()
+        self.config = {"classes": list(classes)}
+        self.head = torch.nn.Linear(4, len(classes))
+        self.received = None
+
+    @property
+    def classes(self):
+        return tuple(self.config["classes"])
+
+    def predict_proba(self, lightcurves, metadata=None, spectra=None):
+        n = len(lightcurves)
+        self.received = {"lightcurves": lightcurves, "metadata": metadata, "spectra": spectra}
+        x = np.zeros((n, 4), np.float32)
+        for i, lc in enumerate(lightcurves):
+            if len(lc) < 2:
+                raise ValueError(f"lightcurves[{i}]: needs at least 2 points, got {len(lc)}")
+            m = (metadata or [None] * n)[i] or {}
+            unknown = set(m) - {"host_absmag", "host_color"}
+            if unknown:
+                raise ValueError(f"metadata[{i}]: unknown key(s) {sorted(unknown)}")
+            x[i] = [len(lc) / 10, np.log10(np.abs(lc.flux).mean()), (m.get("host_absmag") or 0.0) / 10,
+                    float(spectra is not None and spectra[i] is not None)]
+        with torch.no_grad():
+            p = torch.softmax(self.head(torch.from_numpy(x)), -1).numpy()
+        return pd.DataFrame(p, columns=list(self.classes),
+                            index=pd.Index([lc.object_id for lc in lightcurves], name="object_id"))
+
+    def save_pretrained(self, directory, extra_metadata=None):
+        from pathlib import Path
+
+        from astroembed.models.persistence import save_weights, write_config_file
+
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        save_weights(self, d / "model.safetensors", "fake")
+        write_config_file(d / "config.json", self.model_type, self.config, extra_metadata)
+        return d
+
+    @classmethod
+    def from_pretrained(cls, directory, *, device="cpu"):
+        from pathlib import Path
+
+        from astroembed.models.persistence import load_weights, read_config_file
+
+        model = cls(tuple(read_config_file(Path(directory) / "config.json", cls.model_type)["classes"]))
+        load_weights(model, Path(directory) / "model.safetensors", "fake")
+        return model.eval()
+
+
+@pytest.fixture
+def fake_classifier(fake_bundle, monkeypatch):
+    """'fakecls' registered and bundled beside 'tiny' (a Maven model without predict_proba)."""
+    from astroembed.models import registry as reg
+    from astroembed.models.base import MODEL_TYPES
+
+    monkeypatch.setitem(MODEL_TYPES, FakeClassifier.model_type, f"{__name__}:FakeClassifier")
+    torch.manual_seed(0)
+    FakeClassifier().save_pretrained(fake_bundle / "fakecls")
+    reg.write_registry_entry("fakecls", "test classifier", weights_root=fake_bundle)
+    return FakeClassifier.from_pretrained(fake_bundle / "fakecls")
+
+
+@pytest.fixture
+def classify_inputs(lc_long, rng, tmp_path):
+    from .conftest import make_spectrum
+
+    lc_long.drop(columns="z").to_parquet(tmp_path / "lc.parquet")
+    meta = pd.DataFrame({"object_id": ["o3", "o0", "o1", "o5"], "host_absmag": [-21.0, -19.5, np.nan, -18.0],
+                         "host_color": [0.5, 0.9, 0.7, 1.1], "type": ["Ia", "II", "Ia", "Ibc"]})
+    meta.to_csv(tmp_path / "meta.csv", index=False)
+    specs = {o: make_spectrum(rng, n=100) for o in ("o2", "o4")}
+    pd.DataFrame({"object_id": list(specs), "wavelength": [s.wavelength for s in specs.values()],
+                  "flux": [s.flux for s in specs.values()], "redshift": [0.05, 0.1]}).to_parquet(tmp_path / "spec.parquet")
+    return tmp_path
+
+
+def test_classify_writes_probabilities_equal_to_predict_proba(fake_classifier, lc_long, classify_inputs, monkeypatch):
+    import astroembed.models.pretrained as pretrained
+    from astroembed.data.io import lightcurves_from_table
+
+    d = classify_inputs
+    loaded = []
+    real = pretrained.load_pretrained
+    monkeypatch.setattr(pretrained, "load_pretrained", lambda *a, **k: loaded.append(real(*a, **k)) or loaded[-1])
+    for out in ("p.csv", "p.parquet"):
+        assert main(["classify", str(d / "lc.parquet"), "--model", "fakecls", "--metadata", str(d / "meta.csv"),
+                     "--spectra", str(d / "spec.parquet"), "--out", str(d / out)]) == 0
+    got = pd.read_parquet(d / "p.parquet")
+    pd.testing.assert_frame_equal(got, pd.read_csv(d / "p.csv"), check_dtype=False)
+    assert list(got.columns) == ["object_id", "Ia", "II", "Ibc", "predicted_class"]
+    assert got["object_id"].tolist() == [f"o{i}" for i in range(7)]
+    # what the model received: metadata rows aligned by id (default columns present; 'type' not passed), None
+    # for objects without a row; spectra aligned by id with their redshift
+    rec = loaded[-1].received
+    assert rec["metadata"][3] == {"host_absmag": -21.0, "host_color": 0.5} and rec["metadata"][2] is None
+    assert rec["metadata"][1]["host_absmag"] is None  # a missing value stays missing
+    assert [s is not None for s in rec["spectra"]] == [False, False, True, False, True, False, False]
+    assert rec["spectra"][4].redshift == pytest.approx(0.1)
+    lcs = list(lightcurves_from_table(lc_long, "object_id"))
+    ref = fake_classifier.predict_proba(lcs, metadata=rec["metadata"], spectra=rec["spectra"])
+    np.testing.assert_allclose(got[["Ia", "II", "Ibc"]], ref.to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(got[["Ia", "II", "Ibc"]].sum(axis=1), 1.0, atol=1e-6)
+    assert got["predicted_class"].tolist() == ref.idxmax(axis=1).tolist()
+    # --horizon-days: only observations up to first detection + D days reach the model
+    assert main(["classify", str(d / "lc.parquet"), "--model", "fakecls", "--horizon-days", "20",
+                 "--out", str(d / "h.csv")]) == 0
+    short = loaded[-1].received["lightcurves"]
+    for lc, full in zip(short, lcs):
+        assert lc.time.max() <= full.time.min() + 20 and len(lc) == int((full.time <= full.time.min() + 20).sum())
+
+
+def test_classify_with_a_model_without_predict_proba_names_the_classifiers(fake_classifier, classify_inputs,
+                                                                           capsys):
+    d = classify_inputs
+    assert main(["classify", str(d / "lc.parquet"), "--model", "tiny", "--out", str(d / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "MavenModel" in err and "no predict_proba" in err and "'fakecls'" in err and "'tiny'" not in err.split(
+        "classify:")[-1], err
+    assert "Traceback" not in err and not (d / "p.csv").exists()
+
+
+@pytest.mark.parametrize("case, expect", [
+    ("unknown_meta_id", ["meta.csv", "'o9'", "'object_id'", "--allow-extra-rows"]),
+    ("missing_meta_column", ["meta.csv", "['redshift']", "--metadata-columns"]),
+    ("duplicate_meta_id", ["meta.csv", "'o1'", "2 metadata rows"]),
+    ("empty_lightcurves", ["empty.csv", "empty"]),
+    ("missing_id_column", ["lc.parquet", "'ztfid'"]),
+    ("bad_band", ["lc.parquet", "'o4'", "data row"]),
+    ("one_point", ["lc.parquet", "'o6'", "at least 2 points"]),
+    ("model_rejects_metadata", ["meta.csv", "'o0'", "unknown key"]),
+    ("two_spectra", ["spec.parquet", "'o2'", "2 spectra"]),
+])
+def test_classify_bad_input_is_one_line_naming_file_column_and_object(fake_classifier, lc_long, classify_inputs,
+                                                                       case, expect, capsys):
+    d = classify_inputs
+    lc, extra = d / "lc.parquet", []
+    meta = pd.read_csv(d / "meta.csv")
+    if case == "unknown_meta_id":
+        pd.concat([meta, pd.DataFrame({"object_id": ["o9"], "host_absmag": [-20.0]})]).to_csv(d / "meta.csv")
+        extra = ["--metadata", str(d / "meta.csv")]
+    elif case == "missing_meta_column":
+        extra = ["--metadata", str(d / "meta.csv"), "--metadata-columns", "host_absmag,redshift"]
+    elif case == "duplicate_meta_id":
+        pd.concat([meta, meta.iloc[[2]]]).to_csv(d / "meta.csv", index=False)
+        extra = ["--metadata", str(d / "meta.csv")]
+    elif case == "empty_lightcurves":
+        lc = d / "empty.csv"
+        lc_long.iloc[:0].to_csv(lc, index=False)
+    elif case == "missing_id_column":
+        extra = ["--id-column", "ztfid"]
+    elif case == "bad_band":
+        df = lc_long.copy()
+        df.loc[np.flatnonzero(df["object_id"] == "o4")[1], "band"] = "nosuchband"
+        df.to_parquet(lc)
+    elif case == "one_point":
+        df = lc_long[(lc_long["object_id"] != "o6") | ~lc_long["object_id"].duplicated()]
+        df.to_parquet(lc)
+    elif case == "model_rejects_metadata":
+        extra = ["--metadata", str(d / "meta.csv"), "--metadata-columns", "host_absmag,type"]
+    elif case == "two_spectra":
+        s = pd.read_parquet(d / "spec.parquet")
+        pd.concat([s, s.iloc[[0]]]).to_parquet(d / "spec.parquet")
+        extra = ["--spectra", str(d / "spec.parquet")]
+    assert main(["classify", str(lc), "--model", "fakecls", *extra, "--out", str(d / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    for text in expect:
+        assert text in err, (text, err)

@@ -1,4 +1,4 @@
-"""The astroembed command line: models, embed, search, redshift, simulate, train, evaluate, crossfit, demo.
+"""The astroembed command line: models, embed, search, redshift, classify, simulate, train, evaluate, crossfit, demo.
 
 One module per command group (``cli/models.py``, ``cli/embed.py`` …).  Building the parser imports only
 :mod:`argparse` and these modules, so ``astroembed --help`` is fast; each command imports its
@@ -11,13 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import demo, embed, evaluate, models, simulate, train
+from . import classify, demo, embed, evaluate, models, simulate, train
 from ._common import CLIError
 
 __all__ = ["main", "build_parser", "CLIError"]
 
 #: command-group modules, in the order their commands appear in ``astroembed --help``
-GROUPS = (models, embed, simulate, train, evaluate, demo)
+GROUPS = (models, embed, classify, simulate, train, evaluate, demo)
 
 #: pip hint per third-party import name
 _PIP_HINT = {"faiss": "pip install 'astroembed[faiss]'", "extinction": "pip install 'astroembed[sim]'",

@@ -4,6 +4,7 @@ zero-shot redshifts from a reference embedding file."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ._common import CLIError, add_out_arguments, check_out, table_format
 
@@ -14,9 +15,12 @@ def register(sub) -> None:
     fmt = argparse.ArgumentDefaultsHelpFormatter
     p = sub.add_parser("embed", formatter_class=fmt,
                        help="embed a table of light curves or spectra into a Parquet file of embeddings",
-                       description="Embed every object of a long-format table (one row per observation or "
-                                   "spectrum pixel) and write one embedding per object to Parquet.")
-    p.add_argument("input", help="CSV, Parquet, FITS or ECSV table, long format (one row per observation/pixel)")
+                       description="Embed every object of a table and write one embedding per object to Parquet, "
+                                   "chunk by chunk (a Parquet input sorted or grouped by object is streamed with "
+                                   "bounded memory). Light curves: one row per observation. Spectra: one row per "
+                                   "spectrum (list columns or one flux column per wavelength) or one row per pixel. "
+                                   "Objects are written in order of first appearance in the input.")
+    p.add_argument("input", help="CSV, Parquet, FITS or ECSV table")
     p.add_argument("--kind", choices=("lightcurve", "spectrum"), required=True,
                    help="what the rows of the table are")
     p.add_argument("--id-column", default="object_id", help="column naming the object of each row")
@@ -24,9 +28,21 @@ def register(sub) -> None:
                    help="per-object columns (constant within an object, e.g. redshift,type) copied into the "
                         "output, e.g. for 'astroembed redshift --reference'")
     p.add_argument("--survey", default=None, help="band hint for bare band letters, e.g. ztf or lsst")
+    p.add_argument("--duplicates", choices=("error", "keep", "mean"), default="error",
+                   help="light-curve rows repeating a (time, band) of the same object: an error, kept, or "
+                        "merged into their inverse-variance weighted mean")
+    p.add_argument("--dropna", action="store_true",
+                   help="drop rows with non-finite values or non-positive errors instead of failing")
+    p.add_argument("--errors", choices=("raise", "coerce"), default="raise",
+                   help="an object that cannot be embedded stops the run (raise) or gets a row of NaN (coerce)")
     p.add_argument("--model", default="maven", help="registered model name, local model directory or Hub repo id")
     p.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda or cuda:N")
-    p.add_argument("--batch-size", type=int, default=256, help="objects per forward pass")
+    p.add_argument("--batch-size", type=int, default=64,
+                   help="objects per forward pass (64 is the fastest on a CPU in benchmarks/bench_embed.py; "
+                        "use more on a GPU)")
+    p.add_argument("--chunk-rows", type=int, default=200_000,
+                   help="input rows read and embedded at a time (bounds the memory; an object is never cut)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (it is shown on a terminal)")
     add_out_arguments(p, "output Parquet file (.parquet)", required=True)
     p.set_defaults(func=run_embed)
 
@@ -65,49 +81,23 @@ def _files():
 
 def read_table(path: str):
     """Read CSV / Parquet / FITS / ECSV into a pandas DataFrame."""
-    from pathlib import Path
+    from ._tables import read_table as read
 
-    import pandas as pd
-
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    suffix = p.suffix.lower()
-    if suffix in (".csv", ".txt"):
-        return pd.read_csv(p)
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(p)
-    if suffix in (".fits", ".fit", ".ecsv", ".hdf5", ".vot", ".xml"):
-        from astropy.table import Table
-
-        return Table.read(p).to_pandas()
-    raise CLIError(f"{path}: unsupported table format {suffix!r}; use CSV, Parquet, FITS or ECSV")
-
-
-def _rows(idx) -> str:
-    idx = list(idx)
-    text = f"{idx[0]}-{idx[-1]}" if idx == list(range(idx[0], idx[-1] + 1)) else ", ".join(map(str, idx[:8]))
-    return text + (" ..." if len(idx) > 8 and "-" not in text else "")
+    return read(path)
 
 
 def _group_objects(df, args, keep: list[str]):
-    """One container per object; ``(objects, {object_id: data-row indices}, {column: per-object values})``."""
+    """Grouping path: one container per object (first-appearance order);
+    ``(objects, {object_id: data-row indices}, {column: per-object values})``."""
     from ..data.io import lightcurve_from_table, spectrum_from_table
+    from ._tables import HEADER, rows_text
 
     idc = args.id_column
-    if idc not in df.columns:
-        raise CLIError(f"--id-column {idc!r} is not a column of {args.input} (columns: {list(df.columns)})")
-    missing = [c for c in keep if c not in df.columns]
-    if missing:
-        raise CLIError(f"--keep-columns {missing} not in {args.input} (columns: {list(df.columns)})")
-    if df[idc].isna().any():
-        bad = df.index[df[idc].isna()][:5].tolist()
-        raise CLIError(f"{args.input}: empty {idc!r} in data rows {bad} (0-based, header not counted)")
     df = df.reset_index(drop=True)
     objs, rows_of, kept = [], {}, {c: [] for c in keep}
-    for oid, sub in df.groupby(idc, sort=True):
+    for oid, sub in df.groupby(idc, sort=False):
         oid = oid.item() if hasattr(oid, "item") else oid
-        where = f"{args.input}: object {oid!r} (data rows {_rows(sub.index)}, 0-based, header not counted)"
+        where = f"{args.input}: object {oid!r} (data rows {rows_text(sub.index)}, {HEADER})"
         rows_of[oid] = sub.index
         for c in keep:
             vals = sub[c].dropna().unique()
@@ -118,39 +108,79 @@ def _group_objects(df, args, keep: list[str]):
         body = sub.drop(columns=[idc, *keep])
         try:
             if args.kind == "lightcurve":
-                objs.append(lightcurve_from_table(body, survey=args.survey, object_id=oid))
+                objs.append(lightcurve_from_table(body, survey=args.survey, object_id=oid,
+                                                  duplicates=args.duplicates, dropna=args.dropna))
             else:
-                objs.append(spectrum_from_table(body, object_id=oid))
+                objs.append(spectrum_from_table(body, object_id=oid, dropna=args.dropna))
         except (ValueError, TypeError) as exc:
-            raise CLIError(f"{where}: {exc}") from None
+            if args.errors == "raise":
+                raise CLIError(f"{where}: {exc}") from None
+            objs.append(None)
     return objs, rows_of, kept
+
+
+def _embed_grouped(args, model, df, keep):
+    """The grouping path (spectra in long format); returns (objects, dimension, failed, first failure)."""
+    import numpy as np
+
+    from ..evaluate.embedding import find_unusable
+    from ._tables import HEADER, rows_text
+
+    objs, rows_of, kept = _group_objects(df, args, keep)
+    ids = list(rows_of)
+    method = model.embed_lightcurve if args.kind == "lightcurve" else model.embed_spectrum
+    try:
+        E = method(objs, batch_size=args.batch_size, errors=args.errors)
+    except (ValueError, TypeError):
+        bad = find_unusable(model, args.kind, objs)  # only on failure: name the object and its rows
+        if not bad:
+            raise
+        i, reason = next(iter(bad.items()))
+        raise CLIError(f"{args.input}: {len(bad)} of {len(objs)} objects cannot be embedded; first: object "
+                       f"{ids[i]!r} (data rows {rows_text(rows_of[ids[i]])}, {HEADER}): {reason}") from None
+    _files().write_embeddings(args.out, E, ids, columns=kept or None,
+                              metadata={"model": args.model, "kind": args.kind, "input": str(args.input)})
+    bad = np.flatnonzero(~np.isfinite(E).all(axis=1))
+    first = (f"object {ids[bad[0]]!r} (data rows {rows_text(rows_of[ids[bad[0]]])}, {HEADER})" if len(bad) else None)
+    return len(ids), E.shape[1], len(bad), first
 
 
 def run_embed(args) -> int:
     if table_format(args.out) != "parquet":
         raise CLIError(f"--out {args.out}: embeddings are written as Parquet; use a .parquet file name")
     check_out(args.out, args.overwrite)
-    from ..evaluate.embedding import find_unusable
-    from ..models.pretrained import load_pretrained
+    for name in ("batch_size", "chunk_rows"):
+        if getattr(args, name) < 1:
+            raise CLIError(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(args, name)}")
+    from . import _tables as T
+    from ._embedding import embed_file, spectrum_layout
 
     keep = [c.strip() for c in args.keep_columns.split(",") if c.strip()]
-    objs, rows_of, kept = _group_objects(read_table(args.input), args, keep)
+    df = None if T.is_parquet(args.input) else T.read_table(args.input)
+    names, n_rows = T.table_info(args.input) if df is None else ([str(c) for c in df.columns], len(df))
+    if args.id_column not in names:
+        raise CLIError(f"{args.input}: --id-column {args.id_column!r} is not a column (columns: {names})")
+    missing = [c for c in keep if c not in names]
+    if missing:
+        raise CLIError(f"{args.input}: --keep-columns {missing} not in the table (columns: {names})")
+    if n_rows == 0:
+        raise CLIError(f"{args.input}: the table is empty (no data rows)")
+    layout = "rows" if args.kind == "lightcurve" else spectrum_layout(names, df, args.input, args.id_column)
+    from ..models.pretrained import load_pretrained
+
     model = load_pretrained(args.model, device=args.device)
-    method = model.embed_lightcurve if args.kind == "lightcurve" else model.embed_spectrum
-    try:
-        E = method(objs, batch_size=args.batch_size)
-    except (ValueError, TypeError):
-        bad = find_unusable(model, args.kind, objs)  # only on failure: name the object and its rows
-        if not bad:
-            raise
-        i, reason = next(iter(bad.items()))
-        oid = objs[i].object_id
-        raise CLIError(f"{args.input}: {len(bad)} of {len(objs)} objects cannot be embedded; first: object "
-                       f"{oid!r} (data rows {_rows(rows_of[oid])}, 0-based, header not counted): {reason}") from None
-    _files().write_embeddings(args.out, E, [o.object_id for o in objs], columns=kept or None,
-                              metadata={"model": args.model, "kind": args.kind, "input": str(args.input)})
+    if layout == "long":  # spectra one row per pixel: the table path reads one row per spectrum only
+        if df is None:
+            df = T.read_table(args.input)
+        T.check_ids(df[args.id_column].to_numpy(), args.input, args.id_column)
+        n, dim, n_bad, first_bad = _embed_grouped(args, model, df, keep)
+    else:
+        n, dim, n_bad, first_bad = embed_file(args, model, keep, df, n_rows)
     extra = f" with columns {keep}" if keep else ""
-    print(f"wrote {len(objs)} {args.kind} embeddings of dimension {E.shape[1]}{extra} to {args.out}")
+    print(f"wrote {n} {args.kind} embeddings of dimension {dim}{extra} to {args.out}")
+    if n_bad:
+        print(f"astroembed embed: warning: {n_bad} of {n} objects could not be embedded (NaN embedding rows in "
+              f"{args.out}); first: {first_bad}", file=sys.stderr)
     return 0
 
 
