@@ -168,3 +168,95 @@ def test_snid_like_recovers_redshift_and_type():
         lab, zp, _ = clf.predict_one(w, f)
         assert lab == "B"
         assert abs(zp - z) < 0.005 * (1 + z)
+
+
+# -- masked light-curve pre-training (AppleCiDEr MPT) -------------------------------------------------------
+def _lc_batch(n_obj=4, seed=0):
+    from astroembed.data.collate import collate_lightcurves
+    from astroembed.data.preprocess import LightCurvePreprocessConfig, preprocess_lightcurve
+
+    rng = np.random.default_rng(seed)
+    items = []
+    for i in range(n_obj):
+        n = 6 + 3 * i
+        t = np.sort(rng.uniform(0, 60, n)) + 59000
+        items.append(preprocess_lightcurve(ae.LightCurve(
+            time=t, band=rng.choice(["ztfg", "ztfr"], n), mag=19 + rng.normal(0, 0.3, n), mag_err=np.full(n, 0.1)),
+            LightCurvePreprocessConfig(max_length=64)))
+    return collate_lightcurves(items, ("ztfg", "ztfr", "ztfi"))
+
+
+def test_observation_mask_hides_thirty_percent_of_real_points_only():
+    from astroembed.models.maven.masked_lc import observation_mask
+
+    mask = torch.zeros(3, 20, dtype=torch.bool)
+    mask[0, :10] = True
+    mask[1, :20] = True
+    mask[2, :1] = True
+    h = observation_mask(mask, 0.3, torch.Generator().manual_seed(0))
+    assert h.sum(1).tolist() == [3, 6, 0]  # round(0.3 n), never all points, never padding
+    assert not (h & ~mask).any()
+
+
+def test_time_gaps():
+    from astroembed.models.maven.masked_lc import time_gaps
+
+    t = torch.tensor([[0.0, 1.5, 4.0, 0.0]])
+    m = torch.tensor([[True, True, True, False]])
+    assert time_gaps(t, m).tolist() == [[0.0, 1.5, 2.5, 0.0]]
+
+
+def test_masked_lc_objective_weights_and_hiding():
+    from astroembed.models.maven import LightCurveEncoderConfig
+    from astroembed.models.maven.masked_lc import MaskedLightCurveObjective, maven_lc_adapter
+
+    torch.manual_seed(0)
+    model = MavenModel(MavenConfig(spectrum=None, spectrum_preprocess=None, embed_dim=8,
+                                   lightcurve=LightCurveEncoderConfig(d_model=16, n_layers=1, n_heads=2, ff_dim=32)))
+    enc = model.lightcurve_encoder
+    obj = MaskedLightCurveObjective(16, 3)
+    tf, cf = maven_lc_adapter(enc)
+    b = _lc_batch()
+    loss, parts = obj(b, tf, cf, torch.Generator().manual_seed(0))
+    assert loss.item() == pytest.approx(5 * parts["flux"].item() + 3 * parts["band"].item() + 5 * parts["dt"].item(),
+                                        rel=1e-5)
+    # the hidden observations' flux must not reach the model: changing it changes the target only
+    from astroembed.models.maven.masked_lc import observation_mask
+
+    hidden = observation_mask(b.mask, 0.3, torch.Generator().manual_seed(0))
+    hs = cf(obj.hide(tf(b), hidden), b.mask, b)
+    b2 = _lc_batch()
+    b2.flux[hidden] += 3.0
+    b2.time[hidden] += 0.5
+    hs2 = cf(obj.hide(tf(b2), hidden), b2.mask, b2)
+    torch.testing.assert_close(hs, hs2)
+    # context states match the encoder's own forward (the adapter mirrors encode_tokens; without the
+    # scale token, whose state the adapter drops, mean pooling of the states is the encoder's pooling)
+    torch.manual_seed(0)
+    model = MavenModel(MavenConfig(spectrum=None, spectrum_preprocess=None, embed_dim=8, lightcurve=LightCurveEncoderConfig(
+        d_model=16, n_layers=1, n_heads=2, ff_dim=32, scale_input="none")))
+    enc = model.lightcurve_encoder
+    tf, cf = maven_lc_adapter(enc)
+    model.eval()
+    h = cf(tf(b), b.mask, b)
+    pooled = (h * b.mask.unsqueeze(-1)).sum(1) / b.mask.sum(1, keepdim=True)
+    torch.testing.assert_close(enc.proj(enc.pool_norm(pooled)), enc(b), atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="mask_frac"):
+        MaskedLightCurveObjective(16, 3, mask_frac=1.0)
+
+
+def test_pretrain_lightcurves_runs_and_saves(tmp_path):
+    from astroembed.models.maven import LightCurveEncoderConfig
+    from astroembed.train.pretrain_masked import LCPretrainConfig, pretrain_lightcurves
+
+    model = MavenModel(MavenConfig(spectrum=None, spectrum_preprocess=None, embed_dim=8,
+                                   lightcurve=LightCurveEncoderConfig(d_model=16, n_layers=1, n_heads=2, ff_dim=32)))
+    rng = np.random.default_rng(0)
+    lcs = [ae.LightCurve(time=np.sort(rng.uniform(0, 50, 12)) + 59000, band=rng.choice(["ztfg", "ztfr"], 12),
+                         mag=19 + rng.normal(0, 0.3, 12), mag_err=np.full(12, 0.1)) for _ in range(40)]
+    before = model.lightcurve_encoder.value_proj.weight.detach().clone()
+    hist = pretrain_lightcurves(model, lcs, LCPretrainConfig(batch_size=8, max_steps=6, val_every=3, warmup_steps=1,
+                                                             val_fraction=0.2), tmp_path / "m", log=lambda s: None)
+    assert [h["step"] for h in hist] == [3, 6]
+    assert not torch.equal(before, model.lightcurve_encoder.value_proj.weight)
+    assert ae.load_pretrained(tmp_path / "m").embed_lightcurve(lcs[:2]).shape == (2, 8)

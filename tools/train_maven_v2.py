@@ -21,7 +21,8 @@ from pathlib import Path
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", required=True)
+    ap.add_argument("--config", default=None,
+                    help="default: configs/mavenv2_spec_gpu.json on cuda, configs/mavenv2_spec.json on cpu")
     ap.add_argument("--data-root", default="../shared/data")
     ap.add_argument("--out", required=True)
     ap.add_argument("--name", default="maven-v2-spec")
@@ -29,10 +30,17 @@ def main(argv=None) -> int:
     ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--batch-size", type=int, default=None)
     ap.add_argument("--pool-size", type=int, default=None)
-    ap.add_argument("--workers", type=int, default=1, help="processes that build the sample pool")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="processes that build the sample pool (default: all CPUs on cuda, 1 on cpu)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args(argv)
+    t_start = time.time()
+    import os
+
+    on_gpu = a.device.startswith("cuda")
+    a.config = a.config or ("configs/mavenv2_spec_gpu.json" if on_gpu else "configs/mavenv2_spec.json")
+    a.workers = a.workers or ((os.cpu_count() or 1) if on_gpu else 1)
 
     import pandas as pd
     import torch
@@ -62,7 +70,10 @@ def main(argv=None) -> int:
     print(f"model: {model.num_parameters():,} parameters; device {a.device}; threads {a.threads}", flush=True)
     t0 = time.time()
     out = Path(a.out) / a.name
-    hist = pretrain_spectra(model, records, tcfg, out, device=a.device, workers=a.workers,
+    if on_gpu:
+        torch.backends.cuda.matmul.allow_tf32 = True
+    deadline = None if a.minutes is None else t_start + 60 * a.minutes - 30  # whole run within --minutes
+    hist = pretrain_spectra(model, records, tcfg, out, device=a.device, workers=a.workers, deadline=deadline,
                             log=lambda s: print(s, flush=True),
                             extra_metadata={"data": {"template_spectra": len(records), "template_sne": n_names,
                                                      "osc_names_excluded": True}})

@@ -96,16 +96,25 @@ class SnidLikeClassifier:
         self.nfft = 1 << int(np.ceil(np.log2(2 * self.G)))
         self.max_shift = int(np.floor(np.log1p(z_max) / self.dl))
         self.min_lap, self.n_vote, self.n_z = float(min_lap), int(n_vote), int(n_z)
-        tm = (t != 0).astype(np.float64)
-        f = np.fft.rfft
+        tm = (t != 0).astype(np.float32)
+        t = t.astype(np.float32)
+        from scipy.fft import rfft as f
+
         self._T = np.conj(f(t, self.nfft)).astype(np.complex64)
         self._T2 = np.conj(f(t * t, self.nfft)).astype(np.complex64)
         self._M = np.conj(f(tm, self.nfft)).astype(np.complex64)
 
     @classmethod
-    def from_template_bank(cls, records, grid=None, **kw):
-        """Build from :func:`astroembed.train.spectrum_templates.load_template_bank` records."""
+    def from_template_bank(cls, records, grid=None, max_per_sn: int | None = 4, **kw):
+        """Build from :func:`astroembed.train.spectrum_templates.load_template_bank` records, keeping at most
+        ``max_per_sn`` spectra per SN (evenly spaced in the bank's order, which is by epoch; for speed)."""
         grid = log_grid() if grid is None else grid
+        if max_per_sn is not None:
+            by_name: dict = {}
+            for r in records:
+                by_name.setdefault(r.name, []).append(r)
+            records = [g[int(i)] for g in by_name.values()
+                       for i in np.unique(np.linspace(0, len(g) - 1, min(max_per_sn, len(g))).round())]
         rows, labels, names = [], [], []
         for r in records:
             fl, m = _rebin(r.wave, r.flux, grid)
@@ -118,14 +127,17 @@ class SnidLikeClassifier:
 
     def _scores(self, a: np.ndarray, m: np.ndarray):
         """(T, S) score and z for shifts 0..max_shift of each template (observed = rest shifted right)."""
-        f, inv = np.fft.rfft, np.fft.irfft
-        A, A2, MA = f(a, self.nfft), f(a * a, self.nfft), f(m.astype(np.float64), self.nfft)
+        from scipy.fft import irfft as inv
+        from scipy.fft import rfft as f
+
+        a = a.astype(np.float32)
+        A, A2, MA = f(a, self.nfft), f(a * a, self.nfft), f(m.astype(np.float32), self.nfft)
         S = self.max_shift + 1
         num = inv(A[None] * self._T, self.nfft)[:, :S]
         saa = inv(A2[None] * self._M, self.nfft)[:, :S]
         stt = inv(MA[None] * self._T2, self.nfft)[:, :S]
         nov = inv(MA[None] * self._M, self.nfft)[:, :S]
-        r = num / np.sqrt(np.maximum(saa * stt, 1e-12))
+        r = num / np.sqrt(np.maximum(saa * stt, 1e-6))
         lap = nov / max(m.sum(), 1)
         score = np.where(lap >= self.min_lap, r * lap, -np.inf)
         return score

@@ -22,7 +22,7 @@ import numpy as np
 
 from .._config import StrictConfig, check_positive
 
-__all__ = ["SpecPretrainConfig", "pretrain_spectra"]
+__all__ = ["SpecPretrainConfig", "pretrain_spectra", "build_pool", "LCPretrainConfig", "pretrain_lightcurves"]
 
 
 @dataclass(frozen=True)
@@ -122,12 +122,13 @@ def _split_by_name(records, frac, seed):
 
 
 def pretrain_spectra(model, records, cfg: SpecPretrainConfig, out_dir, *, device="cpu", log=print,
-                     extra_metadata=None, workers: int = 1):
+                     extra_metadata=None, workers: int = 1, deadline: float | None = None):
     """Train ``model``'s SpecFormer spectrum encoder (and metadata encoder when ``clip_weight > 0``) on
     ``records`` (:func:`~astroembed.train.spectrum_templates.load_template_bank`); validation on 10 %
     of the SN names.  One chunk-masked pass per step gives the reconstruction loss and the embedding for
     the CLIP loss.  Writes ``out_dir`` (best validation loss) and returns the history (list of dicts).
-    ``workers`` > 1 builds the sample pool with that many processes."""
+    ``workers`` > 1 builds the sample pool with that many processes; ``deadline`` (``time.time()`` value)
+    stops training early whatever ``cfg.minutes`` says."""
     import torch
 
     from ..models.maven.losses import info_nce, pair_name
@@ -142,7 +143,7 @@ def pretrain_spectra(model, records, cfg: SpecPretrainConfig, out_dir, *, device
     if use_clip and model.metadata_encoder is None:
         raise ValueError("pretrain_spectra: clip_weight > 0 needs a metadata encoder in the model config")
     torch.manual_seed(cfg.seed)
-    from ..data.collate import collate_spectra
+    from ..data.collate import SpectrumBatch, collate_spectra
 
     tr, va = _split_by_name(records, cfg.val_fraction, cfg.seed)
     s_tr, s_va = TemplateSampler(tr, cfg.balance_power), TemplateSampler(va, cfg.balance_power)
@@ -152,6 +153,8 @@ def pretrain_spectra(model, records, cfg: SpecPretrainConfig, out_dir, *, device
     val_batch = collate_spectra(v_items)
     items, labels, zs = build_pool(s_tr, pcfg, cfg.pool_size, cfg.seed, workers)
     log(f"pool: {len(items)} training / {len(v_items)} validation spectra in {time.time() - t0:.0f} s")
+    pool = collate_spectra(items).to(device)  # one tensor per field; batches are index views
+    del items
     gen = torch.Generator().manual_seed(cfg.seed + 2)
     model.to(device).train()
     params = [p for p in model.parameters() if p.requires_grad]
@@ -173,9 +176,12 @@ def pretrain_spectra(model, records, cfg: SpecPretrainConfig, out_dir, *, device
         return total, parts
 
     step = 0
-    while step < cfg.max_steps and (time.time() - t0) < 60 * cfg.minutes:
-        idx = rng.choice(len(items), size=min(cfg.batch_size, len(items)), replace=False)
-        batch = collate_spectra([items[i] for i in idx]).to(device)
+    stop_at = t0 + 60 * cfg.minutes if deadline is None else min(t0 + 60 * cfg.minutes, deadline)
+    while step < cfg.max_steps and time.time() < stop_at:
+        idx = rng.choice(len(labels), size=min(cfg.batch_size, len(labels)), replace=False)
+        ti = torch.from_numpy(idx).to(device)
+        batch = SpectrumBatch(**{f: getattr(pool, f)[ti] for f in ("flux", "flux_err", "wavelength", "mask",
+                                                                    "log_scale")})
         total, parts = losses(batch, [labels[i] for i in idx], [zs[i] for i in idx], gen)
         opt.zero_grad(set_to_none=True)
         total.backward()
@@ -205,3 +211,115 @@ def pretrain_spectra(model, records, cfg: SpecPretrainConfig, out_dir, *, device
                               "step": step}, **(extra_metadata or {})})
     return hist
 
+
+
+# -- masked light-curve pre-training (AppleCiDEr MPT) ----------------------------------------------------
+@dataclass(frozen=True)
+class LCPretrainConfig(StrictConfig):
+    """Masked light-curve pre-training: batch size, AdamW, warm-up + cosine over ``max_steps``, wall-clock
+    limit, the hidden fraction and (flux, band, Δt) weights, validation fraction / period, seed."""
+
+    batch_size: int = 128
+    lr: float = 5e-4
+    weight_decay: float = 0.05
+    warmup_steps: int = 100
+    max_steps: int = 4000
+    minutes: float = 12.0
+    mask_frac: float = 0.3
+    weights: tuple = (5.0, 3.0, 5.0)
+    val_fraction: float = 0.05
+    val_every: int = 100
+    seed: int = 0
+
+    def __post_init__(self):
+        w = "LCPretrainConfig"
+        for k in ("batch_size", "max_steps", "val_every"):
+            if not isinstance(getattr(self, k), int) or getattr(self, k) < 1:
+                raise ValueError(f"{w}.{k}: must be an int >= 1, got {getattr(self, k)!r}")
+        for k in ("lr", "minutes"):
+            check_positive(f"{w}.{k}", getattr(self, k))
+        if not 0 < self.mask_frac < 1 or not 0 < self.val_fraction < 1:
+            raise ValueError(f"{w}.mask_frac / val_fraction: must be in (0, 1)")
+        if not isinstance(self.weights, tuple):
+            object.__setattr__(self, "weights", tuple(self.weights))
+        if len(self.weights) != 3 or min(self.weights) < 0:
+            raise ValueError(f"{w}.weights: three non-negative numbers (flux, band, dt), got {self.weights!r}")
+
+
+def pretrain_lightcurves(model, lightcurves, cfg: LCPretrainConfig, out_dir, *, device="cpu", log=print,
+                         extra_metadata=None):
+    """Masked light-curve pre-training of ``model``'s light-curve encoder on ``lightcurves``
+    (:class:`~astroembed.LightCurve` objects; those failing preprocessing are dropped).  The objective's
+    heads are not saved (only the encoder matters downstream).  Writes ``out_dir`` at the best
+    validation loss; returns the history."""
+    import torch
+
+    from ..data.collate import collate_lightcurves
+    from ..models.maven.masked_lc import MaskedLightCurveObjective, maven_lc_adapter
+
+    enc = model.encoder("lightcurve")
+    items = []
+    for lc in lightcurves:
+        try:
+            p = model.preprocess_lightcurve(lc)
+        except ValueError:
+            continue
+        if len(p) >= 3:
+            items.append(p)
+    rng = np.random.default_rng(cfg.seed)
+    perm = rng.permutation(len(items))
+    n_val = max(1, int(cfg.val_fraction * len(items)))
+    val = [items[i] for i in perm[:n_val]]
+    train = [items[i] for i in perm[n_val:]]
+    log(f"light curves: {len(train)} training / {len(val)} validation")
+    torch.manual_seed(cfg.seed)
+    obj = MaskedLightCurveObjective(enc.cfg.d_model, len(model.config.band_vocab), cfg.mask_frac, cfg.weights)
+    tokens_fn, context_fn = maven_lc_adapter(enc)
+    model.to(device).train()
+    obj.to(device).train()
+    params = [p for p in list(enc.parameters()) + list(obj.parameters()) if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg.warmup_steps, cfg.max_steps))
+    gen = torch.Generator().manual_seed(cfg.seed + 2)
+    collate = model.collate_lightcurves
+    t0, hist, best, step = time.time(), [], float("inf"), 0
+    out_dir = Path(out_dir)
+    while step < cfg.max_steps and (time.time() - t0) < 60 * cfg.minutes:
+        idx = rng.choice(len(train), size=min(cfg.batch_size, len(train)), replace=False)
+        batch = collate([train[i] for i in idx]).to(device)
+        loss, parts = obj(batch, tokens_fn, context_fn, gen)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        step += 1
+        if step % cfg.val_every == 0 or step == cfg.max_steps:
+            model.eval()
+            obj.eval()
+            vg = torch.Generator().manual_seed(cfg.seed + 3)
+            tot, acc = 0.0, {"flux": 0.0, "band": 0.0, "dt": 0.0}
+            with torch.no_grad():
+                for s in range(0, len(val), 256):
+                    vl, vp = obj(collate(val[s:s + 256]).to(device), tokens_fn, context_fn, vg)
+                    w = len(val[s:s + 256]) / len(val)
+                    tot += float(vl) * w
+                    for k in acc:
+                        acc[k] += float(vp[k]) * w
+            model.train()
+            obj.train()
+            row = {"step": step, "minutes": (time.time() - t0) / 60, "train_loss": float(loss.detach()),
+                   "val_loss": tot, **{f"val_{k}": v for k, v in acc.items()}}
+            hist.append(row)
+            log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+            if tot < best:
+                best = tot
+                model.eval()
+                model.save_pretrained(out_dir, extra_metadata={"training": {"pretrain": "masked_lightcurves",
+                                      **cfg.to_dict(), "step": step, "val_loss": best}, **(extra_metadata or {})})
+                model.train()
+    model.eval()
+    if not hist:
+        model.save_pretrained(out_dir, extra_metadata={"training": {"pretrain": "masked_lightcurves",
+                              **cfg.to_dict(), "step": step}, **(extra_metadata or {})})
+    return hist
