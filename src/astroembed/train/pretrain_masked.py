@@ -8,7 +8,8 @@ deliberately small (no resume): a run is minutes on a CPU.
 :class:`SpecPretrainConfig` is the strict training config of :func:`pretrain_spectra`:
 ``mask_weight`` × masked-chunk MSE + ``clip_weight`` × symmetric InfoNCE(spectrum, metadata) (the
 metadata = Maven-5 class + redshift of the redshifted template; ``clip_weight = 0`` is the label-free
-variant).
+variant) + ``aux_weight`` × (MSE of ``log(1 + z)`` + cross-entropy of the class, from linear heads on the
+normalised embedding; the heads are not part of the saved model).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class SpecPretrainConfig(StrictConfig):
     minutes: float = 12.0
     mask_weight: float = 1.0
     clip_weight: float = 1.0
+    aux_weight: float = 0.0
     val_fraction: float = 0.1
     n_val: int = 512
     val_every: int = 200
@@ -54,10 +56,10 @@ class SpecPretrainConfig(StrictConfig):
                 raise ValueError(f"{w}.{k}: must be an int >= 1, got {getattr(self, k)!r}")
         for k in ("lr", "minutes"):
             check_positive(f"{w}.{k}", getattr(self, k))
-        for k in ("mask_weight", "clip_weight", "weight_decay", "balance_power"):
+        for k in ("mask_weight", "clip_weight", "aux_weight", "weight_decay", "balance_power"):
             check_positive(f"{w}.{k}", getattr(self, k), allow_zero=True)
-        if self.mask_weight == 0 and self.clip_weight == 0:
-            raise ValueError(f"{w}: mask_weight and clip_weight are both 0; nothing to train")
+        if self.mask_weight == 0 and self.clip_weight == 0 and self.aux_weight == 0:
+            raise ValueError(f"{w}: mask_weight, clip_weight and aux_weight are all 0; nothing to train")
         if not 0 < self.val_fraction < 1:
             raise ValueError(f"{w}.val_fraction: must be in (0, 1), got {self.val_fraction!r}")
 
@@ -157,24 +159,35 @@ def pretrain_spectra(model, records, cfg: SpecPretrainConfig, out_dir, *, device
     del items
     gen = torch.Generator().manual_seed(cfg.seed + 2)
     model.to(device).train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg.warmup_steps, cfg.max_steps))
     rng = np.random.default_rng(cfg.seed)
     t0, hist, best = time.time(), [], float("inf")
     out_dir = Path(out_dir)
     scale_name = pair_name("spectrum", "metadata")
 
+    classes = list(model.config.metadata.class_names) if model.config.metadata is not None else []
+    heads = torch.nn.Linear(model.embed_dim, 1 + len(classes) + 1).to(device)  # log1p z, classes, unknown
+
     def losses(batch, labels, zs, g):
         emb, mse = enc.masked_forward(batch, generator=g)
         parts = {"masked_mse": mse}
+        if cfg.aux_weight > 0:
+            out = heads(torch.nn.functional.normalize(emb.float(), dim=-1))
+            zt = torch.log1p(torch.tensor(zs, dtype=torch.float32, device=device))
+            ct = torch.tensor([classes.index(c) if c in classes else len(classes) for c in labels], device=device)
+            parts["aux_z"] = torch.nn.functional.mse_loss(out[:, 0] * 0.1, zt)
+            parts["aux_class"] = torch.nn.functional.cross_entropy(out[:, 1:], ct)
         if use_clip:
             meta = model.collate_metadata(labels, zs).to(device)
             parts["clip"] = info_nce(torch.nn.functional.normalize(emb.float(), dim=-1),
                                      model.encode_metadata(meta), model.logit_scales.scales()[scale_name])
         total = cfg.mask_weight * parts["masked_mse"] + cfg.clip_weight * parts.get("clip", 0.0)
+        if cfg.aux_weight > 0:
+            total = total + cfg.aux_weight * (100.0 * parts["aux_z"] + parts["aux_class"])
         return total, parts
 
+    params = [p for p in list(model.parameters()) + list(heads.parameters()) if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg.warmup_steps, cfg.max_steps))
     step = 0
     stop_at = t0 + 60 * cfg.minutes if deadline is None else min(t0 + 60 * cfg.minutes, deadline)
     while step < cfg.max_steps and time.time() < stop_at:
