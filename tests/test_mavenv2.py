@@ -260,3 +260,29 @@ def test_pretrain_lightcurves_runs_and_saves(tmp_path):
     assert [h["step"] for h in hist] == [3, 6]
     assert not torch.equal(before, model.lightcurve_encoder.value_proj.weight)
     assert ae.load_pretrained(tmp_path / "m").embed_lightcurve(lcs[:2]).shape == (2, 8)
+
+
+def test_assemble_copies_encoders_and_clip_align_trains(tmp_path):
+    from astroembed.models.maven import LightCurveEncoderConfig
+    from astroembed.train.clip_align import AlignConfig, assemble, clip_align
+
+    lc_model = MavenModel(MavenConfig(spectrum=None, spectrum_preprocess=None, embed_dim=8,
+                                      lightcurve=LightCurveEncoderConfig(d_model=16, n_layers=1, n_heads=2, ff_dim=32)))
+    sp_model = MavenModel(_cfg(metadata=None))
+    lc_model.save_pretrained(tmp_path / "lc")
+    sp_model.save_pretrained(tmp_path / "sp")
+    m = assemble(tmp_path / "lc", tmp_path / "sp", learn_logit_scale=False, logit_scale_init=np.log(15.5))
+    assert m.modalities == ("lightcurve", "spectrum") and not m.config.learn_logit_scale
+    rng = np.random.default_rng(0)
+    lcs = [ae.LightCurve(time=np.sort(rng.uniform(0, 50, 10)) + 59000, band=rng.choice(["ztfg", "ztfr"], 10),
+                         mag=19 + rng.normal(0, 0.3, 10), mag_err=np.full(10, 0.1)) for _ in range(24)]
+    sps = [_spec(i) for i in range(24)]
+    np.testing.assert_array_equal(m.embed_spectrum(sps[:2]), sp_model.embed_spectrum(sps[:2]))
+    np.testing.assert_array_equal(m.embed_lightcurve(lcs[:2]), lc_model.embed_lightcurve(lcs[:2]))
+    hist = clip_align(m, lcs, sps, AlignConfig(batch_size=8, max_steps=4, val_every=2, warmup_steps=1,
+                                               val_fraction=0.25), tmp_path / "ssl", log=lambda s: None)
+    assert [h["step"] for h in hist] == [2, 4]
+    assert all(h["logit_scale"] == pytest.approx(15.5) for h in hist)  # fixed scale stays fixed
+    assert not np.array_equal(m.embed_spectrum(sps[:2]), sp_model.embed_spectrum(sps[:2]))
+    with pytest.raises(ValueError, match="light curves but"):
+        clip_align(m, lcs, sps[:3], AlignConfig(), tmp_path / "x")

@@ -55,11 +55,58 @@ def _lc_data(a, log):
     elif a.sim_n:
         from astroembed.simulate import simulate
 
+        from astroembed.simulate.dataset import write_parquet
+
         t = time.time()
-        sim = simulate(n=a.sim_n, survey="ztf", seed=1, workers=a.workers).lightcurves
-        log(f"simulated here: {len(sim)} ZTF light curves in {time.time() - t:.0f} s")
-        lcs += list(sim)
+        ds = simulate(n=a.sim_n, survey="ztf", seed=1, workers=a.workers)
+        write_parquet(ds, Path(a.out) / "sim_pairs", overwrite=True)  # reused by the align stage
+        log(f"simulated here: {len(ds.truth)} ZTF events in {time.time() - t:.0f} s -> {Path(a.out) / 'sim_pairs'}")
+        lcs += list(ds.lightcurves)
     return lcs
+
+
+def _sim_pairs(a, log):
+    cached = Path(a.out) / "sim_pairs"
+    if a.sim_dir or cached.exists():
+        from astroembed.simulate.dataset import read_parquet
+
+        sim = read_parquet(a.sim_dir or cached)
+        log(f"simulated pairs from {a.sim_dir or cached}: {len(sim.truth)}")
+    else:
+        from astroembed.simulate import simulate
+
+        t = time.time()
+        sim = simulate(n=a.sim_n or 20000, survey="ztf", seed=2, workers=a.workers)
+        log(f"simulated here: {len(sim.truth)} ZTF pairs in {time.time() - t:.0f} s")
+    return sim.lightcurves, sim.spectra
+
+
+def _align(a, t_start, on_gpu) -> int:
+    """Label-free maven-ssl: assemble the MPT light-curve encoder and the masked-only spectrum encoder and
+    align them with CLIP on simulated light curve ↔ spectrum pairs (no class, no redshift)."""
+    import math
+
+    import torch
+
+    from astroembed.train.clip_align import AlignConfig, assemble, clip_align
+
+    torch.set_num_threads(a.threads)
+    out = Path(a.out)
+    lc_dir = a.lc_dir or out / "maven-v2-lc"
+    spec_dir = a.spec_dir or out / "maven-v2-spec-ssl"
+    kw = {} if a.fixed_scale is None else {"learn_logit_scale": False, "logit_scale_init": math.log(a.fixed_scale)}
+    model = assemble(lc_dir, spec_dir, **kw)
+    lcs, sps = _sim_pairs(a, print)
+    cfg = AlignConfig(batch_size=a.batch_size or (512 if on_gpu else 128), max_steps=a.max_steps or 20000,
+                      minutes=a.minutes or 10.0, val_every=200 if on_gpu else 50)
+    deadline = None if a.minutes is None else t_start + 60 * a.minutes - 20
+    name = a.name or "maven-ssl"
+    hist = clip_align(model, lcs, sps, cfg, out / name, device=a.device, log=lambda s: print(s, flush=True),
+                      deadline=deadline, extra_metadata={"data": {"lc_dir": str(lc_dir), "spec_dir": str(spec_dir),
+                                                                  "pairs": "simulated ZTF", "labels_used": False}})
+    (out / name / "history.json").write_text(json.dumps(hist, indent=1))
+    print(f"done in {(time.time() - t_start) / 60:.1f} min -> {out / name}", flush=True)
+    return 0
 
 
 def _replace_args(argv, values: dict) -> list:
@@ -80,8 +127,13 @@ def _replace_args(argv, values: dict) -> list:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--stage", choices=("spec", "spec_ssl", "lc", "all"), default="all",
-                    help="all = spec, spec_ssl and lc in turn (45/20/35 %% of --minutes)")
+    ap.add_argument("--stage", choices=("spec", "spec_ssl", "lc", "align", "all"), default="all",
+                    help="all = spec, spec_ssl, lc and align in turn (35/20/25/20 %% of --minutes)")
+    ap.add_argument("--lc-dir", default=None, help="align stage: pre-trained LC model (default OUT/maven-v2-lc)")
+    ap.add_argument("--spec-dir", default=None,
+                    help="align stage: pre-trained spectrum model (default OUT/maven-v2-spec-ssl)")
+    ap.add_argument("--fixed-scale", type=float, default=None,
+                    help="align stage: fixed logit scale (e.g. 15.5, AstroCLIP) instead of a learned one")
     ap.add_argument("--config", default=None,
                     help="default: configs/mavenv2_<stage>[_gpu].json (the _gpu one on cuda)")
     ap.add_argument("--data-root", default="../shared/data")
@@ -102,15 +154,18 @@ def main(argv=None) -> int:
     if a.stage == "all":
         total = a.minutes or 30.0
         rest = [x for x in (argv if argv is not None else sys.argv[1:])]
-        for stage, frac in (("spec", 0.45), ("spec_ssl", 0.2), ("lc", 0.35)):
+        for stage, frac in (("spec", 0.35), ("spec_ssl", 0.2), ("lc", 0.25), ("align", 0.2)):
             left = total - (time.time() - t_start) / 60
-            budget = left if stage == "lc" else frac * total
+            budget = left if stage == "align" else frac * total
             args = _replace_args(rest, {"--stage": stage, "--minutes": f"{max(0.5, budget):.2f}"})
-            if stage != "lc":
+            if stage not in ("lc", "align"):
                 args = _replace_args(args, {"--sim-n": "0"})
             main(args)
         return 0
     on_gpu = a.device.startswith("cuda")
+    a.workers = a.workers or ((os.cpu_count() or 1) if on_gpu else 1)
+    if a.stage == "align":
+        return _align(a, t_start, on_gpu)
     a.config = a.config or f"configs/mavenv2_{a.stage}{'_gpu' if on_gpu else ''}.json"
     if a.stage == "spec_ssl":
         a.stage = "spec"
