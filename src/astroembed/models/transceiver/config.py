@@ -53,7 +53,8 @@ class TransceiverConfig(StrictConfig):
     are cut into patches of ``patch_size`` bins; the spectral phase is one extra context token (a
     learned "unknown phase" token when it is not given).
 
-    Decoders: ``n_context_tokens`` tokens made from z (plus the phase token for spectra) condition
+    Decoders (width ``decoder_dim``, ``decoder_heads`` heads; their own sinusoidal-MLP encodings):
+    ``n_context_tokens`` tokens made from z (plus a phase token for spectra) condition
     ``n_decoder_layers`` cross-attention + FFN blocks whose queries are the encodings of (time, band
     λ_eff) or of the wavelength; each query gives the location and scale of a Laplace likelihood
     (scale >= ``min_scale`` in target units).
@@ -81,16 +82,18 @@ class TransceiverConfig(StrictConfig):
     wave_base: float = 20000.0
     patch_size: int = 4
     n_context_tokens: int = 4
-    n_decoder_layers: int = 2
+    decoder_dim: int = 32
+    decoder_heads: int = 2
+    n_decoder_layers: int = 1
     min_scale: float = 0.003
     prior_scale: float = 1.0
-    iwae_samples: int = 8
+    iwae_samples: int = 4
     beta: float = 0.5
     lc_likelihood_weight: float = 2.0
     obs_dropout_max: float = 0.7
     min_obs: int = 3
     phase_dropout: float = 0.3
-    phase_range: tuple = (-15.0, 40.0)
+    phase_range: tuple = (-20.0, 100.0)
     max_phase_gap: float = 30.0
     lightcurve_preprocess: LightCurvePreprocessConfig = field(default_factory=_default_lc_pre)
     spectrum_preprocess: SpectrumPreprocessConfig = field(default_factory=_default_spec_pre)
@@ -102,11 +105,15 @@ class TransceiverConfig(StrictConfig):
     def __post_init__(self):
         w = "TransceiverConfig"
         for name in ("latent_dim", "n_latents", "d_model", "n_heads", "ff_dim", "n_frequencies", "patch_size",
-                     "n_context_tokens", "n_decoder_layers", "iwae_samples", "min_obs"):
+                     "n_context_tokens", "decoder_dim", "decoder_heads", "n_decoder_layers", "iwae_samples",
+                     "min_obs"):
             _int(f"{w}.{name}", getattr(self, name))
         _int(f"{w}.n_self_layers", self.n_self_layers, lo=0)
         if self.d_model % self.n_heads:
             raise ConfigError(f"{w}.n_heads: d_model={self.d_model} must be divisible by n_heads={self.n_heads}")
+        if self.decoder_dim % self.decoder_heads:
+            raise ConfigError(f"{w}.decoder_heads: decoder_dim={self.decoder_dim} must be divisible by "
+                              f"decoder_heads={self.decoder_heads}")
         _num(f"{w}.dropout", self.dropout, 0.0, 0.9)
         _num(f"{w}.obs_dropout_max", self.obs_dropout_max, 0.0, 0.95)
         _num(f"{w}.phase_dropout", self.phase_dropout, 0.0, 1.0)

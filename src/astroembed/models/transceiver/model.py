@@ -93,8 +93,8 @@ class TransceiverModel(nn.Module):
         self.spec_tokens = SpectrumTokenizer(c, self.time_enc, self.wave_enc)
         self.lc_encoder = PerceiverEncoder(c)
         self.spec_encoder = PerceiverEncoder(c)
-        self.lc_decoder = QueryDecoder(c)
-        self.spec_decoder = QueryDecoder(c)
+        self.lc_decoder = QueryDecoder(c, (c.time_base, c.wave_base))
+        self.spec_decoder = QueryDecoder(c, (c.wave_base,), extra_base=c.time_base, outputs_per_query=c.patch_size)
         _, centers = c.spectrum_preprocess.grid()
         self.register_buffer("wavelength", torch.tensor(centers, dtype=torch.float32))
         #: multiplies the spread of generated samples around their mean; fitted on a validation split
@@ -127,12 +127,13 @@ class TransceiverModel(nn.Module):
 
     def decode_spectrum(self, z: torch.Tensor, phase: torch.Tensor):
         """Laplace (loc, scale), each (B, n_bins), of the spectrum at ``phase`` (B,) days given z (B, D)."""
-        q = self.wave_enc(wavelength_position(self.wavelength, "log")).unsqueeze(0)
-        return self.spec_decoder(z, q, self.spec_tokens.phase_token(phase.float()))
+        patch_wave = self.wavelength.reshape(-1, self.config.patch_size).mean(-1)  # one query per patch
+        q = self.spec_decoder.encode_queries(wavelength_position(patch_wave, "log")).unsqueeze(0)
+        return self.spec_decoder(z, q, phase.float())
 
     def decode_lightcurve(self, z: torch.Tensor, time: torch.Tensor, wavelength: torch.Tensor):
         """Laplace (loc, scale), each (B, T), of the scaled flux at times (B, T) days and λ_eff (B, T) Å."""
-        q = self.time_enc(time.float()) + self.wave_enc(wavelength_position(wavelength.float(), "log"))
+        q = self.lc_decoder.encode_queries(time.float(), wavelength_position(wavelength.float(), "log"))
         return self.lc_decoder(z, q)
 
     def loss(self, lc, spec, phase, **kwargs):

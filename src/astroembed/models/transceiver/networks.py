@@ -130,25 +130,64 @@ class PerceiverEncoder(nn.Module):
         return loc, laplace_scale(raw, self.floor)
 
 
-class QueryDecoder(nn.Module):
-    """z (B, D) [+ extra context token (B, d)] and query encodings (B or 1, Q, d) → Laplace (loc, scale) (B, Q)."""
+class _DecoderBlock(nn.Module):
+    """Queries (B, Q, d) attend to a few context tokens (B, C, d) (SDPA), then a GELU FFN (width 2d)."""
 
-    def __init__(self, c: TransceiverConfig):
+    def __init__(self, d: int, heads: int, dropout: float):
         super().__init__()
-        d = c.d_model
+        self.h = heads
+        self.nq, self.nk = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.q, self.kv, self.o = nn.Linear(d, d), nn.Linear(d, 2 * d), nn.Linear(d, d)
+        self.ffn = _FFN(d, 2 * d, dropout)
+
+    def forward(self, x, ctx):
+        B, Q, d = x.shape
+        C, h = ctx.shape[1], self.h
+        q = self.q(self.nq(x)).reshape(B, Q, h, d // h).transpose(1, 2)
+        k, v = self.kv(self.nk(ctx)).reshape(B, C, 2, h, d // h).permute(2, 0, 3, 1, 4)
+        a = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, Q, d)
+        return self.ffn(x + self.o(a))
+
+
+class QueryDecoder(nn.Module):
+    """Latent-conditioned decoder queried by points (time and band λ_eff, or wavelength).
+
+    ``z`` (B, D) → ``n_context_tokens`` tokens of width ``decoder_dim`` (plus an optional extra context
+    token, the phase); query tokens = Σ sinusoidal-MLP encodings of the query coordinates + a FiLM-like
+    shift from z; ``n_decoder_layers`` blocks of cross-attention + FFN; each query → Laplace (loc, scale)
+    of ``outputs_per_query`` consecutive points (spectra: one query per patch of ``patch_size`` bins).
+    """
+
+    def __init__(self, c: TransceiverConfig, bases: tuple[float, ...], extra_base: float | None = None,
+                 outputs_per_query: int = 1):
+        super().__init__()
+        d = c.decoder_dim
+        self.k = outputs_per_query
         self.n_ctx, self.d, self.floor = c.n_context_tokens, d, c.min_scale
+        self.query_enc = nn.ModuleList([SinusoidalMLP(c.n_frequencies, b, d) for b in bases])
+        self.extra_enc = SinusoidalMLP(c.n_frequencies, extra_base, d) if extra_base is not None else None
+        self.unknown_extra = nn.Parameter(torch.randn(d) * 0.02) if extra_base is not None else None
         self.ctx = nn.Linear(c.latent_dim, c.n_context_tokens * d)
         self.film = nn.Linear(c.latent_dim, d)
-        self.blocks = nn.ModuleList([_CrossBlock(d, c.n_heads, c.ff_dim, c.dropout) for _ in range(c.n_decoder_layers)])
-        self.out = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, 2))
+        self.blocks = nn.ModuleList([_DecoderBlock(d, c.decoder_heads, c.dropout) for _ in range(c.n_decoder_layers)])
+        self.out = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, 2 * outputs_per_query))
+
+    def encode_queries(self, *coords: torch.Tensor) -> torch.Tensor:
+        """Query tokens (..., d) from coordinates (times in days / positions of log λ), one per base."""
+        return sum(enc(x) for enc, x in zip(self.query_enc, coords, strict=True))
 
     def forward(self, z: torch.Tensor, queries: torch.Tensor, extra: torch.Tensor | None = None):
+        """``queries`` (B or 1, Q, d) from :meth:`encode_queries`; ``extra`` (B,) coordinate (NaN = unknown)."""
         B = z.shape[0]
         ctx = self.ctx(z).reshape(B, self.n_ctx, self.d)
-        if extra is not None:
-            ctx = torch.cat([extra.unsqueeze(1), ctx], 1)
+        if self.extra_enc is not None:
+            known = torch.isfinite(extra)
+            tok = self.extra_enc(torch.where(known, extra, torch.zeros_like(extra)))
+            tok = torch.where(known.unsqueeze(-1), tok, self.unknown_extra.expand_as(tok))
+            ctx = torch.cat([tok.unsqueeze(1), ctx], 1)
         h = queries.expand(B, -1, -1) + self.film(z).unsqueeze(1)
         for blk in self.blocks:
             h = blk(h, ctx)
-        loc, raw = self.out(h).unbind(-1)
+        out = self.out(h).reshape(B, -1, self.k, 2)  # (B, Q, k, 2): k consecutive outputs per query
+        loc, raw = out.reshape(B, -1, 2).unbind(-1)
         return loc, laplace_scale(raw, self.floor)
