@@ -70,11 +70,11 @@ def osc_folds(object_ids) -> np.ndarray:
     return np.array([f.get(o, -1) for o in object_ids], dtype=int)
 
 
-def training_data(data: DataConfig, config, *, data_root=None, sim_dir=None, cache_dir=None, log=print):
+def training_data(data: DataConfig, config, *, data_root=None, sim_dir=None, cache_dir=None, workers=1, log=print):
     from astroembed.models.transceiver.pairs import load_osc_pair_arrays, load_sim_pairs
 
     if data.source == "sim":
-        arr, table = load_sim_pairs(sim_dir or data.sim_dir, config, cache_dir=cache_dir)
+        arr, table = load_sim_pairs(sim_dir or data.sim_dir, config, cache_dir=cache_dir, workers=workers)
         n_keep = int(round(len(arr) * (1 - data.holdout_fraction)))
         log(f"simulated pairs: {len(arr)}; training pool {n_keep} (last {len(arr) - n_keep} held out for eval)")
         return arr.subset(np.arange(n_keep)), table.iloc[:n_keep].reset_index(drop=True)
@@ -92,12 +92,13 @@ def main(argv=None) -> int:
     ap.add_argument("--config", required=True, help="JSON with model / init_from / train / data")
     ap.add_argument("--out", required=True, help="output folder; the model goes to OUT/NAME")
     ap.add_argument("--name", default="transceiver", help="model folder name inside OUT")
-    ap.add_argument("--minutes", type=float, default=None, help="wall-clock limit (overrides train.minutes)")
+    ap.add_argument("--minutes", type=float, default=None,
+                    help="wall-clock limit of the whole run incl. --simulate and preprocessing (overrides train.minutes)")
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--data-root", default=None, help="real data folder (default: $ASTROEMBED_DATA or ../shared/data)")
     ap.add_argument("--sim-dir", default=None, help="simulated set (overrides data.sim_dir)")
     ap.add_argument("--simulate", type=int, default=0, help="first simulate this many pairs into OUT/sim")
-    ap.add_argument("--workers", type=int, default=1, help="processes for --simulate")
+    ap.add_argument("--workers", type=int, default=1, help="processes for --simulate and preprocessing")
     ap.add_argument("--cache-dir", default=None, help="where preprocessed simulated arrays are cached")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     a = ap.parse_args(argv)
@@ -105,7 +106,8 @@ def main(argv=None) -> int:
     import torch
 
     from astroembed.models.transceiver import TransceiverConfig, TransceiverModel
-    from astroembed.models.transceiver.training import TrainConfig, fit_calibration, split_by_object, train_model
+    from astroembed.models.transceiver.training import (TrainConfig, fit_calibration, split_by_object, train_model,
+                                                        usable_pairs)
 
     torch.set_num_threads(a.threads)
     doc = load_config(a.config)
@@ -133,7 +135,15 @@ def main(argv=None) -> int:
              else TransceiverModel(TransceiverConfig.from_dict(doc["model"], where="model")))
     torch.manual_seed(tc.seed)
     arr, table = training_data(data, model.config, data_root=a.data_root, sim_dir=sim_dir, cache_dir=a.cache_dir,
-                               log=log)
+                               workers=a.workers, log=log)
+    if a.minutes is not None:  # the limit covers simulation and preprocessing too; keep ~1 min for calibration
+        left = a.minutes - (time.time() - t0) / 60.0 - 0.75
+        tc = tc.replace(minutes=max(0.25, left))
+        log(f"training time budget: {tc.minutes:.2f} min")
+    ok = usable_pairs(arr, model.config)
+    log(f"usable pairs (phase in {model.config.phase_range}, a point within {model.config.max_phase_gap} d): "
+        f"{int(ok.sum())} of {len(arr)}")
+    arr, table = arr.subset(np.flatnonzero(ok)), table[ok].reset_index(drop=True)
     tr, va = split_by_object(table["object_id"], tc.val_fraction, tc.seed)
     lo, hi = np.percentile(arr.phase, [1, 99])
     log(f"train {len(tr)} / val {len(va)} pairs; phases 1-99%: {lo:.1f} .. {hi:.1f} d "

@@ -79,8 +79,8 @@ def mmvae_iwae_loss(model, lc, spec, phase: torch.Tensor, *, lc_encoder_mask: to
         log_w = ll_s + c.lc_likelihood_weight * ll_l + c.beta * (log_p - log_qmix)
         bound = torch.logsumexp(log_w, 0) - math.log(K)
         terms.append(-bound.mean())
-        stats[f"ll_spec_{name}"] = float(ll_s.mean() / spec.mask.float().sum(-1).clamp_min(1).mean())
-        stats[f"ll_lc_{name}"] = float(ll_l.mean() / lc.mask.float().sum(-1).clamp_min(1).mean())
+        stats[f"ll_spec_{name}"] = float(ll_s.detach().mean() / spec.mask.float().sum(-1).clamp_min(1).mean())
+        stats[f"ll_lc_{name}"] = float(ll_l.detach().mean() / lc.mask.float().sum(-1).clamp_min(1).mean())
     loss = torch.stack(terms).mean() / spec.flux.shape[1]
-    stats["loss"] = float(loss)
+    stats["loss"] = float(loss.detach())
     return loss, stats

@@ -31,7 +31,26 @@ def _cached(path: Path | None, build):
     return arr, table
 
 
-def load_sim_pairs(sim_dir, config, *, cache_dir=None) -> tuple[PairArrays, pd.DataFrame]:
+def _prepare_chunk(args):
+    lcs, specs, config = args
+    return prepare_pairs(lcs, specs, config)[0]
+
+
+def _prepare_parallel(lcs, specs, config, workers: int) -> PairArrays:
+    if workers <= 1 or len(lcs) < 2000:
+        return prepare_pairs(lcs, specs, config)[0]
+    from concurrent.futures import ProcessPoolExecutor
+
+    bounds = np.linspace(0, len(lcs), 4 * workers + 1).astype(int)
+    jobs = [(lcs[a:b], specs[a:b], config) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    with ProcessPoolExecutor(workers) as ex:
+        parts = list(ex.map(_prepare_chunk, jobs))
+    for p, a in zip(parts, bounds[:-1], strict=True):
+        p.index = p.index + a
+    return PairArrays(**{k: np.concatenate([getattr(p, k) for p in parts]) for k in PairArrays.__dataclass_fields__})
+
+
+def load_sim_pairs(sim_dir, config, *, cache_dir=None, workers: int = 1) -> tuple[PairArrays, pd.DataFrame]:
     """Pairs of a simulated dataset directory (``astroembed simulate --out``); table columns: object_id,
     label, redshift, peak_absmag, sim_phase (rest-frame days from the true peak), event (row in the set)."""
     from ...simulate.dataset import read_parquet
@@ -43,7 +62,7 @@ def load_sim_pairs(sim_dir, config, *, cache_dir=None) -> tuple[PairArrays, pd.D
 
     def build():
         ds = read_parquet(sim_dir)
-        arr, _ = prepare_pairs(ds.lightcurves, ds.spectra, config)
+        arr = _prepare_parallel(ds.lightcurves, ds.spectra, config, workers)
         t = ds.truth.iloc[arr.index]
         table = pd.DataFrame({"object_id": t["object_id"].astype(str).to_numpy(), "label": t["class"].to_numpy(),
                               "redshift": t["redshift"].to_numpy(float), "peak_absmag": t["peak_absmag"].to_numpy(float),

@@ -108,7 +108,7 @@ class PairArrays:
                              log_scale=torch.zeros(len(idx), device=device))
         W = self.spec_flux.shape[1]
         sp = SpectrumBatch(flux=t(self.spec_flux[idx]), flux_err=t(self.spec_err[idx]),
-                           wavelength=t(np.broadcast_to(self._grid, (len(idx), W))),
+                           wavelength=t(np.tile(self._grid, (len(idx), 1))),
                            mask=t(self.spec_mask[idx], torch.bool), log_scale=torch.zeros(len(idx), device=device))
         return lc, sp, t(self.phase[idx])
 
@@ -296,3 +296,11 @@ def split_by_object(object_ids, fraction: float, seed: int) -> tuple[np.ndarray,
     val_ids = set(rng.permutation(uniq)[:n_val].tolist())
     is_val = np.array([i in val_ids for i in ids.tolist()], dtype=bool)
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+
+
+def usable_pairs(data: PairArrays, config) -> np.ndarray:
+    """Pairs the model may be trained / scored on: phase inside ``config.phase_range`` and some light-curve
+    point within ``config.max_phase_gap`` days of it (the checks ``generate_spectrum`` enforces)."""
+    lo, hi = config.phase_range
+    gap = np.where(data.lc_mask, np.abs(data.lc_time - data.phase[:, None]), np.inf).min(1)
+    return (data.phase >= lo) & (data.phase <= hi) & (gap <= config.max_phase_gap)
