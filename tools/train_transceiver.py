@@ -98,9 +98,12 @@ def main(argv=None) -> int:
     ap.add_argument("--data-root", default=None, help="real data folder (default: $ASTROEMBED_DATA or ../shared/data)")
     ap.add_argument("--sim-dir", default=None, help="simulated set (overrides data.sim_dir)")
     ap.add_argument("--simulate", type=int, default=0, help="first simulate this many pairs into OUT/sim")
+    ap.add_argument("--sim-seed", type=int, default=1,
+                    help="seed of --simulate (default 1: disjoint from the seed-0 set whose tail is the sim test set)")
     ap.add_argument("--workers", type=int, default=1, help="processes for --simulate and preprocessing")
     ap.add_argument("--cache-dir", default=None, help="where preprocessed simulated arrays are cached")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    ap.add_argument("--init-from", default=None, help="model directory to start from (overrides init_from)")
     a = ap.parse_args(argv)
 
     import torch
@@ -111,6 +114,10 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(a.threads)
     doc = load_config(a.config)
+    if a.init_from is not None:
+        if doc["model"] is not None:
+            raise ConfigError(f"--init-from: {a.config} defines a new model (model is not null)")
+        doc["init_from"] = a.init_from
     tc = TrainConfig.from_dict(doc["train"], where="train")
     if a.minutes is not None:
         tc = tc.replace(minutes=a.minutes)
@@ -129,7 +136,7 @@ def main(argv=None) -> int:
     if a.simulate:
         from astroembed.models.transceiver.pairs import simulate_pairs
 
-        sim_dir = simulate_pairs(a.simulate, out / "sim", seed=0, workers=a.workers)
+        sim_dir = simulate_pairs(a.simulate, out / "sim", seed=a.sim_seed, workers=a.workers)
         log(f"simulated {a.simulate} pairs in {time.time() - t0:.0f}s")
     model = (TransceiverModel.from_pretrained(doc["init_from"]) if doc["init_from"] is not None
              else TransceiverModel(TransceiverConfig.from_dict(doc["model"], where="model")))

@@ -39,7 +39,8 @@ def observation_scale(model_scale: torch.Tensor, err: torch.Tensor) -> torch.Ten
 
 
 def mmvae_iwae_loss(model, lc, spec, phase: torch.Tensor, *, lc_encoder_mask: torch.Tensor | None = None,
-                    encoder_phase: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+                    encoder_phase: torch.Tensor | None = None, beta: float | None = None
+                    ) -> tuple[torch.Tensor, dict[str, float]]:
     """Loss of one batch of pairs.
 
     Parameters
@@ -54,8 +55,11 @@ def mmvae_iwae_loss(model, lc, spec, phase: torch.Tensor, *, lc_encoder_mask: to
         Points the light-curve encoder may see (masking augmentation); default ``lc.mask``.
     encoder_phase : (B,) tensor, optional
         Phase given to the spectrum encoder (NaN = unknown, phase dropout); default ``phase``.
+    beta : float, optional
+        Overrides ``config.beta`` (the training loop's β warm-up against posterior collapse).
     """
     c = model.config
+    beta = c.beta if beta is None else float(beta)
     K = c.iwae_samples
     B = phase.shape[0]
     posts = {"lightcurve": model.posterior_lightcurve(lc, lc_encoder_mask),
@@ -76,7 +80,7 @@ def mmvae_iwae_loss(model, lc, spec, phase: torch.Tensor, *, lc_encoder_mask: to
         l_scale = observation_scale(l_scale, lc.flux_err.repeat(K, 1))
         ll_l = (laplace_logpdf(lc.flux.repeat(K, 1), l_loc, l_scale) * lc.mask.repeat(K, 1)).sum(-1)
         ll_s, ll_l = ll_s.reshape(K, B), ll_l.reshape(K, B)
-        log_w = ll_s + c.lc_likelihood_weight * ll_l + c.beta * (log_p - log_qmix)
+        log_w = ll_s + c.lc_likelihood_weight * ll_l + beta * (log_p - log_qmix)
         bound = torch.logsumexp(log_w, 0) - math.log(K)
         terms.append(-bound.mean())
         stats[f"ll_spec_{name}"] = float(ll_s.detach().mean() / spec.mask.float().sum(-1).clamp_min(1).mean())

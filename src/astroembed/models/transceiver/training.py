@@ -27,7 +27,8 @@ class TrainConfig(StrictConfig):
     ``warmup_steps``; ``batch_size`` pairs per step; stops after ``max_epochs`` or ``minutes`` of wall clock;
     ``val_fraction`` of the objects are held out (early stopping on their loss, every ``eval_every`` steps,
     and the calibration temperature at ``calibration_level`` from ``calibration_samples`` samples);
-    ``grad_clip`` max gradient norm; ``seed``."""
+    ``grad_clip`` max gradient norm; ``beta_warmup_steps``: β rises linearly from 0 to the model's β over
+    that many steps (KL annealing against posterior collapse; 0 = off); ``seed``."""
 
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -41,6 +42,7 @@ class TrainConfig(StrictConfig):
     grad_clip: float = 1.0
     calibration_level: float = 0.68
     calibration_samples: int = 64
+    beta_warmup_steps: int = 0
     seed: int = 0
 
     def __post_init__(self):
@@ -48,9 +50,11 @@ class TrainConfig(StrictConfig):
         for k in ("lr", "minutes", "grad_clip"):
             check_positive(f"{w}.{k}", getattr(self, k))
         check_positive(f"{w}.weight_decay", self.weight_decay, allow_zero=True)
-        for k in ("warmup_steps", "batch_size", "max_epochs", "eval_every", "calibration_samples", "seed"):
+        for k in ("warmup_steps", "batch_size", "max_epochs", "eval_every", "calibration_samples", "beta_warmup_steps",
+                  "seed"):
             v = getattr(self, k)
-            if not isinstance(v, int) or isinstance(v, bool) or v < (0 if k in ("warmup_steps", "seed") else 1):
+            if not isinstance(v, int) or isinstance(v, bool) or v < (
+                    0 if k in ("warmup_steps", "seed", "beta_warmup_steps") else 1):
                 raise ConfigError(f"{w}.{k}: must be a positive int, got {v!r}")
         for k in ("min_lr_ratio", "val_fraction", "calibration_level"):
             v = getattr(self, k)
@@ -214,7 +218,8 @@ def train_model(model, train: PairArrays, val: PairArrays | None, tc: TrainConfi
             idx = np.sort(order[s:s + tc.batch_size])
             lc, sp, ph = train.batch(idx, device)
             keep, enc_phase = _augment(model, lc, ph, gen)
-            loss, stats = model.loss(lc, sp, ph, lc_encoder_mask=keep, encoder_phase=enc_phase)
+            beta = model.config.beta * (min(1.0, step / tc.beta_warmup_steps) if tc.beta_warmup_steps else 1.0)
+            loss, stats = model.loss(lc, sp, ph, lc_encoder_mask=keep, encoder_phase=enc_phase, beta=beta)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"non-finite loss at step {step}: {stats}")
             opt.zero_grad(set_to_none=True)
