@@ -156,8 +156,8 @@ def main(argv=None) -> int:
     log(f"train {len(tr)} / val {len(va)} pairs; phases 1-99%: {lo:.1f} .. {hi:.1f} d "
         f"(config phase_range {model.config.phase_range}); params {model.num_parameters():,}")
     hist = train_model(model, arr.subset(tr), arr.subset(va), tc, device=a.device, log=log)
-    model.to("cpu")
     tau = fit_calibration(model, arr.subset(va), tc)
+    model.to("cpu")
     log(f"calibration temperature (68% on validation): {tau:.3f}")
     d = model.save_pretrained(out / a.name, extra_metadata={
         "trained_on": data.source, "n_train_pairs": int(len(tr)), "n_val_pairs": int(len(va)),
