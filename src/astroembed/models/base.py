@@ -52,6 +52,7 @@ MODEL_TYPES: dict[str, str] = {
     "maven": "astroembed.models.maven.model:MavenModel",
     "supervised-lightcurve": "astroembed.models.supervised.model:SupervisedLightCurveModel",
     "simfm": "astroembed.models.simfm.model:SimFMModel",
+    "transceiver": "astroembed.models.transceiver.model:TransceiverModel",
 }
 
 
