@@ -51,6 +51,7 @@ class Embedder(Protocol):
 MODEL_TYPES: dict[str, str] = {
     "maven": "astroembed.models.maven.model:MavenModel",
     "supervised-lightcurve": "astroembed.models.supervised.model:SupervisedLightCurveModel",
+    "applecider": "astroembed.models.applecider.model:AppleCiderModel",
 }
 
 
