@@ -9,6 +9,8 @@ Stages (each writes into --out, later ones read it):
              inputs; nothing tuned) on (a) the hand-made light-curve features of evaluate.baselines,
              (b) those + the metadata features with missing indicators, (c) maven / maven-sim embeddings of
              the cut light curves -> oof_baselines.parquet
+  spectra    OSC spectrum classification, cross-fitted, SpectraNet vs an SNID-like template baseline
+             (see applecider_spectra.py) -> spectra_oof.parquet, spectra_table.md
   report     metrics per horizon and method (pooled out-of-fold predictions; ± = std over the 5 folds)
              -> horizon_table.md, horizon_metrics.csv, plots
 
@@ -154,10 +156,11 @@ def stage_baselines(args):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--stage", choices=("train", "baselines", "report"), required=True)
+    p.add_argument("--stage", choices=("train", "baselines", "report", "spectra"), required=True)
     p.add_argument("--out", default="runs/applecider_eval")
     p.add_argument("--config", default="configs/applecider_crossfit.json")
     p.add_argument("--data-root", default=None)
+    p.add_argument("--spectra-config", default="configs/applecider_spectra_crossfit.json")
     p.add_argument("--folds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2, 3, 4])
     p.add_argument("--embed-models", nargs="*", default=["maven-sim", "maven"])
     p.add_argument("--threads", type=int, default=1)
@@ -168,6 +171,10 @@ def main(argv=None):
         stage_train(args)
     elif args.stage == "baselines":
         stage_baselines(args)
+    elif args.stage == "spectra":
+        from applecider_spectra import stage_spectra
+
+        stage_spectra(args)
     else:
         from applecider_report import stage_report
 

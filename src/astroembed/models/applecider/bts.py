@@ -46,10 +46,11 @@ def load_bts_applecider(data_dir=None, *, min_detections: int = 2) -> BTSData:
     return BTSData(list(ds.lightcurves), labels, meta, objects)
 
 
-def crossfit_folds(object_ids, labels, folds_csv=MAVEN_FOLDS, n_folds: int = 5, seed: int = 0) -> np.ndarray:
+def crossfit_folds(object_ids, labels, folds_csv=MAVEN_FOLDS, n_folds: int = 5, seed: int = 0,
+                   dataset: str = "ztf_bts") -> np.ndarray:
     """Fold (0..n_folds-1) of every labelled object, -1 for unlabelled ones.
 
-    Objects listed in the Maven ``folds.csv`` (dataset ``ztf_bts``) keep that fold, so cross-fitted
+    Objects listed in the Maven ``folds.csv`` (rows of ``dataset``) keep that fold, so cross-fitted
     numbers are comparable with the Maven cross-fit; the others (classes Maven does not use: SN IIb,
     TDE, and BTS objects without a Maven label) get a stratified fold (``seed``).
     """
@@ -58,10 +59,14 @@ def crossfit_folds(object_ids, labels, folds_csv=MAVEN_FOLDS, n_folds: int = 5, 
     ids = np.asarray(object_ids, dtype=object)
     labels = np.asarray(labels, dtype=object)
     f = pd.read_csv(folds_csv)
-    f = f[f["dataset"] == "ztf_bts"].set_index("object_id")["crossfit_fold"].to_dict()
+    f = f[f["dataset"] == dataset].set_index("object_id")["crossfit_fold"].to_dict()
     folds = np.array([int(f.get(i, -1)) for i in ids], dtype=np.int64)
     folds[np.array([lab is None for lab in labels])] = -1
-    rest = np.flatnonzero((folds < 0) & np.array([lab is not None for lab in labels]))
+    # one fold per object even when an object has several rows (spectra): assign on unique objects
+    uid, first, inv = np.unique(ids.astype(str), return_index=True, return_inverse=True)
+    folds = folds[first][inv]
+    rest_u = np.flatnonzero((folds[first] < 0) & np.array([labels[i] is not None for i in first]))
+    rest = first[rest_u]
     if len(rest):
         lab = labels[rest].astype(str)
         k = min(n_folds, max(2, int(pd.Series(lab).value_counts().min())))
@@ -76,4 +81,6 @@ def crossfit_folds(object_ids, labels, folds_csv=MAVEN_FOLDS, n_folds: int = 5, 
                 m = rest[lab == c]
                 m = m[r.permutation(len(m))]
                 folds[m] = (np.arange(len(m)) + r.integers(n_folds)) % n_folds
+    folds = folds[first][inv]
+    folds[np.array([lab is None for lab in labels])] = -1
     return folds
