@@ -138,7 +138,8 @@ def test_tokens_horizon_merge_and_truncation():
     np.testing.assert_allclose(dt, [0.0, 0.25, 4.95], atol=1e-5)   # from the merged first g point
     np.testing.assert_allclose(tok[:, 0], np.log1p(dt), atol=1e-6)
     np.testing.assert_allclose(tok[1:, 1], np.log1p(np.diff(dt)), atol=1e-5)
-    assert tok[0, 4] == pytest.approx(ae.bands.band_wavelength("ztfg") / 1e4)
+    assert tok[0, 4] == pytest.approx((ae.bands.band_wavelength("ztfg") - 6000.0) / 1000.0)
+    assert tok[:, 5].max() == 0.0 and tok[2, 5] == pytest.approx(tok[2, 2] - tok[:, 2].max())
     assert len(truncate_lightcurve(lc, 5.0)) == 4
 
 

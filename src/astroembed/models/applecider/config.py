@@ -44,8 +44,10 @@ class PhotometryConfig(StrictConfig):
 
     Token features (per merged detection): ``log1p(Δt / day)`` since the first detection,
     ``log1p(Δt_prev / day)`` since the previous point (any band), ``log10(flux / µJy) - 2``,
-    ``σ(log10 f) = flux_err / (flux · ln 10)`` and the band's effective wavelength in µm (λ_eff from
-    :mod:`astroembed.data.bands`).  A learned Time2Vec of ``Δt / horizon_days`` (``time2vec_dim``
+    ``σ(log10 f) = flux_err / (flux · ln 10)`` in units of 0.1 dex, the band's effective wavelength
+    ``(λ_eff - 6000 Å) / 1000 Å`` (λ_eff from :mod:`astroembed.data.bands`), and
+    ``log10 f - max(log10 f)`` over the visible light curve (brightness relative to the peak so far; it
+    only uses points up to the horizon, so it is known at that time).  A learned Time2Vec of ``Δt / horizon_days`` (``time2vec_dim``
     features: one linear, the rest periodic) is added to the token.  Same-band points closer than
     ``merge_hours`` are merged (inverse-variance mean); points later than first detection +
     ``horizon_days`` are dropped; at most ``max_length`` tokens (the earliest are kept).  Only

@@ -14,8 +14,9 @@ from ...data.containers import LightCurve, Spectrum
 __all__ = ["METADATA_FIELDS", "N_TOKEN_FEATURES", "truncate_lightcurve", "photometry_tokens",
            "metadata_matrix", "spectrum_on_grid", "spectrum_grid"]
 
-#: token features: log1p Δt, log1p Δt_prev, log10 flux - 2, σ(log10 f), λ_eff (µm)
-N_TOKEN_FEATURES = 5
+#: token features: log1p Δt, log1p Δt_prev, log10 flux - 2, σ(log10 f) / 0.1 dex, (λ_eff - 6000 Å) / 1000 Å,
+#: log10 flux - max(log10 flux) of the visible light curve (brightness relative to the peak so far)
+N_TOKEN_FEATURES = 6
 #: reference flux (log10 µJy) subtracted from log10 flux (≈ 19.9 AB mag)
 _LOG_FLUX_REF = 2.0
 
@@ -58,7 +59,7 @@ def _merge(t, band, f, fe, window):
 
 
 def photometry_tokens(lc: LightCurve, cfg) -> tuple[np.ndarray, np.ndarray]:
-    """Tokens (L, 5) float32 and Δt since first detection (L,) float32 (days) of one light curve.
+    """Tokens (L, 6) float32 and Δt since first detection (L,) float32 (days) of one light curve.
 
     Detections only (flux > 0); same-band points within ``cfg.merge_hours`` merged; the horizon
     ``cfg.horizon_days`` applied; the earliest ``cfg.max_length`` tokens kept.
@@ -81,8 +82,9 @@ def photometry_tokens(lc: LightCurve, cfg) -> tuple[np.ndarray, np.ndarray]:
     dt = t - t[0]
     dprev = np.diff(t, prepend=t[0])
     sig = np.clip(fe / (f * math.log(10.0)), 0.0, 5.0)
-    tok = np.stack([np.log1p(dt), np.log1p(dprev), np.log10(f) - _LOG_FLUX_REF, sig,
-                    band_wavelength(band) / 1e4], axis=1)
+    lf = np.log10(f)
+    tok = np.stack([np.log1p(dt), np.log1p(dprev), lf - _LOG_FLUX_REF, sig / 0.1,
+                    (band_wavelength(band) - 6000.0) / 1000.0, lf - lf.max()], axis=1)
     return tok.astype(np.float32), dt.astype(np.float32)
 
 

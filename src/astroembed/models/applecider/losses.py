@@ -55,7 +55,7 @@ class MaskedLightCurveHead(nn.Module):
 
     def loss(self, states: torch.Tensor, tokens: torch.Tensor, hide: torch.Tensor) -> torch.Tensor:
         pred = self.net(states).squeeze(-1)
-        err = (pred - tokens[..., 2]) ** 2
+        err = (pred - tokens[..., 2]) ** 2       # log10 flux - 2 of the hidden token
         return (err * hide).sum() / hide.sum().clamp_min(1)
 
 

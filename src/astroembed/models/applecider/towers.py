@@ -26,7 +26,7 @@ class Time2Vec(nn.Module):
 
 
 class PhotometryTower(nn.Module):
-    """Tokens (B, L, 5) + Δt (B, L) + mask (B, L) → [CLS] vector (B, d_model) and token states."""
+    """Tokens (B, L, 6) + Δt (B, L) + mask (B, L) → [CLS] vector (B, d_model) and token states."""
 
     def __init__(self, cfg):
         super().__init__()
@@ -35,7 +35,7 @@ class PhotometryTower(nn.Module):
         self.proj = nn.Linear(N_TOKEN_FEATURES, d)
         self.t2v = Time2Vec(cfg.time2vec_dim, cfg.horizon_days)
         self.t2v_proj = nn.Linear(cfg.time2vec_dim, d)
-        self.cls = nn.Parameter(torch.zeros(1, 1, d))
+        self.cls = nn.Parameter(torch.randn(1, 1, d) * 0.5)
         self.mask_token = nn.Parameter(torch.zeros(d))
         layer = nn.TransformerEncoderLayer(d, cfg.n_heads, cfg.ff_dim, cfg.dropout, batch_first=True,
                                            norm_first=True, activation="gelu")
@@ -44,18 +44,22 @@ class PhotometryTower(nn.Module):
 
     def forward(self, tokens, dt, mask, hide=None):
         """``hide`` (B, L) bool: tokens whose flux features are replaced by a learned mask vector
-        (masked pre-training).  Returns (cls (B, d), states (B, L, d))."""
+        (masked pre-training).  Returns (pooled (B, d) = [CLS] state + masked mean of the token states,
+        states (B, L, d))."""
         x = self.proj(tokens.clamp(-10, 10))
         if hide is not None:
             flux_free = tokens.clone()
             flux_free[..., 2:4] = 0.0
+            flux_free[..., 5] = 0.0
             x = torch.where(hide.unsqueeze(-1), self.proj(flux_free) + self.mask_token, x)
         x = x + self.t2v_proj(self.t2v(dt))
         b = x.shape[0]
         x = torch.cat([self.cls.expand(b, -1, -1), x], dim=1)
         keep = torch.cat([torch.ones(b, 1, dtype=torch.bool, device=mask.device), mask], dim=1)
         h = self.norm(self.encoder(x, src_key_padding_mask=~keep))
-        return h[:, 0], h[:, 1:]
+        m = mask.unsqueeze(-1).float()
+        mean = (h[:, 1:] * m).sum(1) / m.sum(1).clamp_min(1.0)
+        return h[:, 0] + mean, h[:, 1:]
 
 
 def _mlp(n_in, hidden, n_layers, dropout):

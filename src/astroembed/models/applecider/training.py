@@ -20,10 +20,15 @@ __all__ = ["train_applecider", "cut_tokens"]
 
 
 def cut_tokens(item, horizon: float, min_points: int):
-    """Tokens of a precomputed light curve up to ``horizon`` days after first detection (>= min_points)."""
+    """Tokens of a precomputed light curve up to ``horizon`` days after first detection (>= min_points);
+    the brightness-relative-to-peak feature is recomputed over the visible tokens only (as at inference)."""
     tok, dt = item
     n = max(int(np.searchsorted(dt, horizon, side="right")), min(min_points, len(dt)))
-    return tok[:n], dt[:n]
+    if n == len(dt):
+        return tok, dt
+    tok = tok[:n].copy()
+    tok[:, 5] = tok[:, 2] - tok[:, 2].max()
+    return tok, dt[:n]
 
 
 def train_applecider(cfg: AppleCiderTrainConfig, lightcurves, labels, metadata=None, spectra=None,
