@@ -26,6 +26,7 @@ def main(argv=None):
     p.add_argument("--out", required=True)
     p.add_argument("--minutes", type=float, default=8.0)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--epochs", type=int, default=None, help="override the config's fine-tuning epochs")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-spectra", action="store_true", help="skip the OSC / SNID spectrum-only examples")
     p.add_argument("--register", action="store_true", help="bundle the weights as 'applecider' in the package")
@@ -40,6 +41,8 @@ def main(argv=None):
 
     torch.set_num_threads(args.threads)
     cfg = AppleCiderTrainConfig.from_dict(json.loads(Path(args.config).read_text())).replace(max_minutes=args.minutes)
+    if args.epochs is not None:
+        cfg = cfg.replace(epochs=args.epochs)
     t0 = time.time()
     d = load_bts_applecider(args.data_root)
     spectra, slabels = None, None
