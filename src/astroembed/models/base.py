@@ -53,6 +53,7 @@ MODEL_TYPES: dict[str, str] = {
     "supervised-lightcurve": "astroembed.models.supervised.model:SupervisedLightCurveModel",
     "simfm": "astroembed.models.simfm.model:SimFMModel",
     "transceiver": "astroembed.models.transceiver.model:TransceiverModel",
+    "applecider": "astroembed.models.applecider.model:AppleCiderModel",
 }
 
 
