@@ -477,3 +477,21 @@ def test_classify_bad_input_is_one_line_naming_file_column_and_object(fake_class
     assert err.count("\n") == 1 and "Traceback" not in err, err
     for text in expect:
         assert text in err, (text, err)
+
+
+def test_classify_errors_coerce_gives_nan_rows_only_for_rejected_objects(fake_classifier, lc_long, classify_inputs,
+                                                                         capsys):
+    from astroembed.data.io import lightcurves_from_table
+
+    d = classify_inputs
+    df = lc_long[(lc_long["object_id"] != "o6") | ~lc_long["object_id"].duplicated()]  # o6: one point
+    df.to_parquet(d / "lc.parquet")
+    assert main(["classify", str(d / "lc.parquet"), "--model", "fakecls", "--errors", "coerce",
+                 "--out", str(d / "p.parquet")]) == 0
+    got = pd.read_parquet(d / "p.parquet")
+    assert got["object_id"].tolist() == [f"o{i}" for i in range(7)]
+    assert got.loc[6, ["Ia", "II", "Ibc"]].isna().all() and pd.isna(got.loc[6, "predicted_class"])
+    ref = fake_classifier.predict_proba(list(lightcurves_from_table(df[df["object_id"] != "o6"], "object_id")))
+    np.testing.assert_allclose(got.loc[:5, ["Ia", "II", "Ibc"]], ref.to_numpy(), atol=1e-6)
+    err = capsys.readouterr().err
+    assert "1 of 7 objects could not be classified" in err and "'o6'" in err
