@@ -163,6 +163,10 @@ def run_embed(args) -> int:
     missing = [c for c in keep if c not in names]
     if missing:
         raise CLIError(f"{args.input}: --keep-columns {missing} not in the table (columns: {names})")
+    clash = [c for c in keep if c in (args.id_column, "object_id", "embedding")]
+    if clash:
+        raise CLIError(f"--keep-columns {clash[0]!r}: the output already has object_id (the --id-column) and "
+                       "embedding; keep other columns")
     if n_rows == 0:
         raise CLIError(f"{args.input}: the table is empty (no data rows)")
     layout = "rows" if args.kind == "lightcurve" else spectrum_layout(names, df, args.input, args.id_column)
