@@ -85,6 +85,22 @@ def test_auto_keeps_exact_when_approximate_is_not_faster(monkeypatch):
     np.testing.assert_array_equal(index.search(x[:10], 5).indices, EmbeddingIndex(x).search(x[:10], 5).indices)
 
 
+@needs_faiss
+def test_auto_tuning_reaches_target_on_hard_data(monkeypatch):
+    """Structureless data with the speed guard off: nprobe climbs until the target is met."""
+    monkeypatch.setattr(_auto, "AUTO_EXACT_MAX_VECTORS", 1000)
+    monkeypatch.setattr(_auto, "AUTO_MIN_SPEEDUP", 0.0)
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(4000, 16)).astype(np.float32)
+    index = EmbeddingIndex(x, index_factory="auto", metric="l2")
+    assert index.index_factory == "IVF63,Flat" and len(index.tuning["curve"]) >= 4  # many steps needed
+    assert index.tuning["curve"][0][1] < 0.8  # nprobe=1 really is approximate here
+    q = rng.normal(size=(500, 16)).astype(np.float32)
+    truth = EmbeddingIndex(x, metric="l2").search(q, 10).indices
+    measured = recall(index.search(q, 10).indices, truth)
+    assert measured >= 0.93 and abs(measured - index.estimated_recall) <= 0.04
+
+
 def test_auto_without_faiss_is_exact_torch(monkeypatch, tmp_path):
     monkeypatch.setattr(_optional, "import_faiss", lambda: None)
     monkeypatch.setattr(search, "_hint_shown", False)
@@ -167,3 +183,37 @@ def test_add_makes_no_full_size_copy():
     # the old path made a float64 copy (102 MB) and a normalised float32 copy (51 MB); now: chunk-sized
     # temporaries plus 16 bytes per row (ids, norms)
     assert peak < 0.5 * x.nbytes, f"peak numpy temporaries {peak / 1e6:.1f} MB"
+
+
+def test_search_package_imports_neither_torch_nor_faiss():
+    """``astroembed.search`` itself is light (the parent package's imports are tested elsewhere)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(search.__file__).resolve().parents[1]
+    code = (f"import sys, types; pkg = types.ModuleType('astroembed'); pkg.__path__ = [{str(src)!r}]; "
+            "sys.modules['astroembed'] = pkg; import astroembed.search as s; "
+            "from astroembed.search import EmbeddingIndex, SearchResult, read_embeddings; "
+            "print(sorted(m for m in ('torch', 'faiss', 'pandas', 'pyarrow') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_version_1_directories_still_load(tmp_path):
+    import json
+
+    x = np.random.default_rng(5).normal(size=(50, 6)).astype(np.float32)
+    path = EmbeddingIndex(x, index_factory="auto", backend="torch").save(tmp_path / "v1")
+    man = json.loads((path / "manifest.json").read_text())
+    assert man["format_version"] == search.FORMAT_VERSION == 2 and man["estimated_recall"] == 1.0
+    for key in ("estimated_recall", "tuning"):
+        del man[key]
+    man["format_version"] = 1
+    (path / "manifest.json").write_text(json.dumps(man))
+    old = EmbeddingIndex.load(path, backend="torch")
+    assert old.estimated_recall == 1.0 and old.tuning is None and len(old) == 50
+    man["format_version"] = 3
+    (path / "manifest.json").write_text(json.dumps(man))
+    with pytest.raises(ValueError, match="format version"):
+        EmbeddingIndex.load(path)

@@ -164,3 +164,38 @@ def test_spectrum_grid_is_cached_and_read_only():
     e2, c2 = SpectrumPreprocessConfig(n_bins=64).grid()
     assert e1 is e2 and c1 is c2 and not c1.flags.writeable
     assert len(e1) == 65 and np.isclose(e1[0], 3800.0) and np.isclose(e1[-1], 9200.0)
+
+
+# -- FLOP counter and inference options ------------------------------------------------------------
+def test_transformer_flops_formula_matches_flop_counter():
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from astroembed.models.layers import TransformerStack, transformer_flops
+
+    s = TransformerStack(16, 4, 24, 0.0, 3).eval()
+    for L in (1, 7, 30):
+        with FlopCounterMode(display=False) as fc, torch.no_grad(), sdpa_kernel(SDPBackend.MATH):
+            s(torch.randn(2, L, 16))  # the math backend is made of matmuls the counter sees
+        assert fc.get_total_flops() == transformer_flops([L, L], 16, 24, 3)
+    assert transformer_flops([128], 64, 128, 5) == 5 * (8 * 128 * 64**2 + 4 * 128 * 64 * 128 + 4 * 128**2 * 64)
+
+
+@pytest.mark.parametrize("kind,tol", [("int8", 0.1), ("onnx", 1e-4)])
+def test_optimize_for_inference_keeps_embeddings_close(kind, tol, rng):
+    from astroembed.models.inference import optimize_for_inference
+
+    if kind == "onnx":
+        pytest.importorskip("onnxruntime")
+        pytest.importorskip("onnx")
+    torch.manual_seed(0)
+    lcs = [make_lightcurve(rng, n=n, object_id=i) for i, n in enumerate((3, 12, 30, 7))]
+    specs = [make_spectrum(rng), make_spectrum(rng, lo=5000.0)]
+    m = MavenModel(tiny_config())
+    E0, S0 = m.embed_lightcurve(lcs), m.embed_spectrum(specs)
+    assert optimize_for_inference(m, kind) is m
+    E1, S1 = m.embed_lightcurve(lcs), m.embed_spectrum(specs)
+    assert np.abs(E1 - E0).max() <= tol and np.abs(S1 - S0).max() <= tol
+    assert np.allclose(np.linalg.norm(E1, axis=1), 1.0, atol=1e-5)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        optimize_for_inference(m, "fp4")

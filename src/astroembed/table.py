@@ -29,7 +29,7 @@ from .data.aliases import SPECTRUM_COLUMNS, find_column
 from .data.table_pack import as_float_column, pack_table
 from .models.embedding import check_errors
 
-__all__ = ["embed_table", "embed_parquet"]
+__all__ = ["embed_table", "embed_parquet", "table_columns"]
 
 
 def _load_model(model):
@@ -40,7 +40,7 @@ def _load_model(model):
     return model
 
 
-def _columns(table) -> dict[str, object]:
+def table_columns(table) -> dict[str, object]:
     """Column name → array-like for a pandas DataFrame, pyarrow Table, astropy Table, dict or Parquet path."""
     if isinstance(table, (str, os.PathLike)):
         import pyarrow.parquet as pq
@@ -155,7 +155,7 @@ def embed_table(table, model="maven", kind: str = "lightcurve", *, id_column: st
     check_errors(errors)
     if kind not in ("lightcurve", "spectrum"):
         raise ValueError(f"kind: must be 'lightcurve' or 'spectrum', got {kind!r}")
-    cols = _columns(table)
+    cols = table_columns(table)
     model = _load_model(model)
     if kind == "lightcurve":
         return _embed_lightcurves(cols, model, id_column, errors=errors, batch_size=batch_size, progress=progress,
@@ -218,7 +218,7 @@ def embed_parquet(in_path, out_path, model="maven", *, kind: str = "lightcurve",
 
     def flush(tab):
         nonlocal writer, written
-        cols = _columns(tab)
+        cols = table_columns(tab)
         ids, E = embed_table(cols, model, kind, id_column=id_column, errors=errors, batch_size=batch_size,
                              progress=False, **kwargs)
         if kind == "lightcurve":

@@ -22,7 +22,8 @@ def register(sub):
     p.add_argument("--seed", type=int, default=0, help="random seed (the output depends only on it and the options)")
     p.add_argument("--workers", type=int, default=1, help="processes; the output does not depend on it")
     p.add_argument("--shard-size", type=int, default=10_000, help="events per Parquet shard")
-    p.add_argument("--classes", default="bts", help="class mix: bts, bts+iib, balanced or a comma list (Ia,II,...)")
+    p.add_argument("--classes", default="bts",
+                   help="class mix: bts, bts+iib, balanced, rates, rates+iib or a comma list (Ia,II,...)")
     p.add_argument("--instrument", default=None, help="spectrograph model: sedm or generic (default: per survey)")
     p.add_argument("--forced-photometry", action="store_true", help="keep non-detections (forced photometry)")
     p.add_argument("--min-detections", type=int, default=3, help="drop events with fewer detections")
@@ -30,6 +31,7 @@ def register(sub):
     p.add_argument("--redshift-range", type=float, nargs=2, default=None, metavar=("ZMIN", "ZMAX"),
                    help="restrict the redshifts to this range")
     p.add_argument("--templates-dir", default=None, help="full SNID template folder (optional)")
+    p.add_argument("--cadence-file", default=None, help="ZTF cadence pool .npz (default: the packaged one)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out directory")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--validate", action="store_true",
@@ -40,7 +42,7 @@ def register(sub):
 
 
 def _parse_classes(text):
-    if text is None or text.lower() in ("bts", "bts+iib", "balanced"):
+    if text is None or text.lower() in ("bts", "bts+iib", "balanced", "rates", "rates+iib"):
         return text
     return [c.strip() for c in text.split(",") if c.strip()]
 
@@ -65,7 +67,8 @@ def run_simulate(args) -> int:
     cfg = make_config(seed=args.seed, survey=args.survey, classes=_parse_classes(args.classes),
                       redshift_range=args.redshift_range, instrument=args.instrument,
                       forced_photometry=args.forced_photometry, min_detections=args.min_detections,
-                      peak_mag_max=args.peak_mag_max, templates_dir=args.templates_dir)
+                      peak_mag_max=args.peak_mag_max, templates_dir=args.templates_dir,
+                      cadence_file=getattr(args, "cadence_file", None))
     conf = config_dict(cfg, args.n)
     writer = ShardWriter(args.out, conf, overwrite=args.overwrite)
     bar = None

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = ["WAVE_REF", "INPUT_CLIP", "sinusoidal_encoding", "wavelength_position", "safe_key_mask",
-           "TransformerBlock", "TransformerStack"]
+           "TransformerBlock", "TransformerStack", "transformer_flops"]
 
 #: reference wavelength (Å) of the log-λ positions ``λ_ref · ln(λ / λ_ref)``
 WAVE_REF = 5000.0
@@ -105,3 +105,17 @@ class TransformerStack(nn.Module):
         for layer in self.layers:
             x = layer(x, attn_mask)
         return x
+
+
+def transformer_flops(lengths, d_model: int, ff_dim: int, n_layers: int) -> float:
+    """Forward FLOPs (multiply + add = 2) of a :class:`TransformerStack` on sequences of ``lengths`` tokens.
+
+    Per layer and sequence of L tokens: ``8 L d²`` (Q, K, V and output projections) ``+ 4 L d ff``
+    (feed-forward) ``+ 4 L² d`` (scores and weighted values); layer norms, GELU and softmax are not
+    counted.  (``torch.utils.flop_counter`` misses PyTorch's fused encoder-layer op, so count by formula.)
+    """
+    import numpy as np
+
+    L = np.asarray(lengths, dtype=np.float64)
+    d, ff = float(d_model), float(ff_dim)
+    return float(n_layers * np.sum(8 * L * d * d + 4 * L * d * ff + 4 * L * L * d))

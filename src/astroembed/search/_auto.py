@@ -112,7 +112,7 @@ def recall_at_k(got: np.ndarray, truth: np.ndarray) -> float:
 
 
 def tune_nprobe(backend, queries: np.ndarray, rows: np.ndarray, truth: np.ndarray, t_exact: float,
-                target: float = AUTO_TARGET_RECALL, min_speedup: float = AUTO_MIN_SPEEDUP) -> dict:
+                target: float | None = None, min_speedup: float | None = None) -> dict:
     """Smallest ``nprobe`` whose recall@k (own row excluded) on ``queries`` reaches ``target`` with
     margin: the mean minus two standard errors over the queries must be ``>= target``.
 
@@ -126,6 +126,8 @@ def tune_nprobe(backend, queries: np.ndarray, rows: np.ndarray, truth: np.ndarra
         Exact neighbours of each query without the query itself.
     t_exact : float
         Seconds exact search took for the same queries.
+    target, min_speedup : float, optional
+        Default: :data:`AUTO_TARGET_RECALL`, :data:`AUTO_MIN_SPEEDUP` (read when called).
 
     Returns
     -------
@@ -134,6 +136,8 @@ def tune_nprobe(backend, queries: np.ndarray, rows: np.ndarray, truth: np.ndarra
         approximate time), ``curve`` (list of ``[nprobe, recall, seconds]`` tried) and ``reason``
         (``None`` when an nprobe met both targets).
     """
+    target = AUTO_TARGET_RECALL if target is None else target  # read at call time (settable module constants)
+    min_speedup = AUTO_MIN_SPEEDUP if min_speedup is None else min_speedup
     k = truth.shape[1]
     curve = []
     for nprobe in nprobe_candidates(backend.nlist):

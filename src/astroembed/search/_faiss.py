@@ -203,6 +203,35 @@ class FaissBackend:
         self.train_if_needed(x)
         self.index.add(x)
 
+    def _flat_cpu(self):
+        """The index itself when it is a plain CPU ``IndexFlat`` (whose storage we may fill directly)."""
+        if self.on_gpu:
+            return None
+        index = self.faiss.downcast_index(self.index)
+        flat_types = tuple(getattr(self.faiss, t) for t in ("IndexFlatIP", "IndexFlatL2", "IndexFlat")
+                           if hasattr(self.faiss, t))
+        ok = type(index) in flat_types and hasattr(index, "codes") and hasattr(index.codes, "resize")
+        return index if ok else None
+
+    def add_chunks(self, chunks, n: int) -> None:
+        """Add ``n`` rows given as ``(start, float32 chunk)`` blocks (already trained).
+
+        A CPU Flat index is filled in place: its storage is sized once and the chunks are written
+        into it (one copy of the data, no reallocation per chunk: adding chunk by chunk through
+        ``index.add`` is ~2x slower at 10^6 rows).  Other indexes get one ``add`` per chunk.
+        """
+        flat = self._flat_cpu()
+        if flat is None:
+            for _, c in chunks:
+                self.index.add(c)
+            return
+        old, d = int(flat.ntotal), self.dim
+        flat.codes.resize((old + n) * d * 4)
+        view = self.faiss.rev_swig_ptr(flat.get_xb(), (old + n) * d).reshape(old + n, d)
+        for s, c in chunks:
+            view[old + s:old + s + len(c)] = c
+        flat.ntotal = old + n
+
     def _search_cpu_copy(self, q: np.ndarray, k: int, exhaustive: bool):
         """Search a CPU copy of a GPU index (k or nprobe beyond the GPU limit)."""
         cpu = self.faiss.index_gpu_to_cpu(self.index)
@@ -219,8 +248,8 @@ class FaissBackend:
     def search(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` (``k <= ntotal``) row positions, every slot filled (no ``-1``)."""
         D, nbr = self.search_raw(q, k)
-        missing = (nbr < 0).any(axis=1)
-        if missing.any():
+        if nbr.size and nbr.min() < 0:
+            missing = (nbr < 0).any(axis=1)
             # approximate indexes may return fewer than k hits (e.g. IVF lists smaller than k at low
             # nprobe); redo those queries exhaustively rather than let -1 reach users.
             rows = np.flatnonzero(missing)

@@ -126,11 +126,14 @@ def as_vectors(name: str, x, dim: int | None = None, *, allow_1d: bool = False) 
 def normalise(name: str, x: np.ndarray) -> np.ndarray:
     """Rows of the float32 array ``x`` scaled to unit length (a new float32 array).  For query-sized
     arrays; :meth:`EmbeddingIndex.add` normalises in chunks (:func:`iter_checked_chunks`)."""
-    norms = row_norms(x)
-    zero = norms == 0
-    if zero.any():
-        _raise_zero(name, np.flatnonzero(zero))
-    return (x / norms[:, None]).astype(np.float32)
+    norms = np.sqrt(np.einsum("ij,ij->i", x, x))  # float32: fast path for ordinary magnitudes
+    if not (norms.min() > 1e-18 and np.isfinite(norms.max())):  # tiny/huge rows: redo in float64
+        norms = row_norms(x)
+        zero = norms == 0
+        if zero.any():
+            _raise_zero(name, np.flatnonzero(zero))
+        return (x / norms[:, None]).astype(np.float32)
+    return x / norms[:, None]
 
 
 def as_ids(ids, n: int) -> np.ndarray:
@@ -158,6 +161,46 @@ def as_ids(ids, n: int) -> np.ndarray:
         return arr.astype(np.int64)
     raise TypeError(f"ids: expected integers or strings, got dtype {arr.dtype} (e.g. {arr[:1].tolist()}); "
                     "convert them, e.g. ids.astype(str)")
+
+
+def new_row_ids(ids, n: int, existing: np.ndarray) -> np.ndarray:
+    """The ids of ``n`` vectors about to join an index holding ``existing`` ids, checked: unique, of
+    the same kind (int / str) as ``existing`` and not among them.  ``ids=None``: continue the row
+    positions (integer ids only)."""
+    n_old = len(existing)
+    str_index = existing.dtype.kind == "U"
+    if ids is None:
+        if str_index and n:
+            raise ValueError("ids: this index has string ids, so ids are required when adding vectors")
+        new = np.arange(n_old, n_old + n, dtype=np.int64)  # unique; may only clash with user-given ids
+        check = not str_index and n_old and n and existing.max() >= n_old
+    else:
+        new = as_ids(ids, n)
+        check = True
+    if n_old and n and (new.dtype.kind == "U") != str_index:
+        have = "string" if str_index else "integer"
+        raise TypeError(f"ids: cannot mix string and integer ids; this index has {have} ids")
+    if n and check:
+        if ids is not None and len(np.unique(new)) != n:
+            vals, counts = np.unique(new, return_counts=True)
+            raise ValueError(f"ids: duplicate ids are not allowed, e.g. {vals[counts > 1][:5].tolist()}")
+        if n_old:
+            dup = np.isin(new, existing)
+            if dup.any():
+                raise ValueError(f"ids: already in the index: {new[dup][:5].tolist()}")
+    return new
+
+
+def append_metadata(old, new, n_old: int, n: int):
+    """``old`` (rows of ``n_old`` vectors, or None) followed by ``new`` (``n`` rows, or None); None
+    when both are None, else a DataFrame with NaN where a side lacks a column."""
+    if new is None and old is None:
+        return None
+    import pandas as pd
+
+    old = old if old is not None else pd.DataFrame(index=range(n_old))
+    new = new if new is not None else pd.DataFrame(index=range(n))
+    return pd.concat([old, new], axis=0, ignore_index=True)
 
 
 def as_metadata(metadata, n: int):

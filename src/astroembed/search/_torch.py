@@ -24,6 +24,7 @@ class TorchBackend:
     """
 
     name = "torch"
+    index_factory = "Flat"
     nprobe = ef_search = nlist = None
     is_trained = True
     on_gpu = False

@@ -18,20 +18,17 @@ stored vectors and the queries are normalised to unit length, so scores are cosi
 
 from __future__ import annotations
 
-import logging
-import time
-import warnings
-
 import numpy as np
 
 from .. import _optional
-from . import _auto, _store
+from . import _store
+from ._build import build, fill, make_backend
 from ._inputs import (
-    as_ids,
+    append_metadata,
     as_metadata,
     check_k,
     check_vectors,
-    iter_checked_chunks,
+    new_row_ids,
     normalise,
     validate_rows,
 )
@@ -39,23 +36,8 @@ from .result import SearchResult
 
 __all__ = ["EmbeddingIndex", "METRICS", "BACKENDS"]
 
-logger = logging.getLogger(__name__)
-
 METRICS = ("cosine", "ip", "l2")
 BACKENDS = ("auto", "faiss", "torch")
-
-
-def _hint_faiss_missing(reason: str = "") -> None:
-    from .. import search as package  # the flag lives on the package: tests and users can silence it
-
-    if package._hint_shown:
-        return
-    package._hint_shown = True
-    msg = ("faiss is not installed; EmbeddingIndex uses exact torch top-k search (same results, slower "
-           "on large catalogues). " + _optional.missing_extra_message("faiss", "fast and approximate search"))
-    if reason:
-        msg += f" {reason}"
-    warnings.warn(msg, UserWarning, stacklevel=5)
 
 
 def _check_device(device) -> str:
@@ -159,95 +141,22 @@ class EmbeddingIndex:
             raise ValueError("ids/metadata: given without vectors; pass vectors too, or use add() later")
 
     # ------------------------------------------------------------------ backends
-    def _make_backend(self, dim: int, factory: str) -> None:
-        faiss = None if self._backend_req == "torch" else _optional.import_faiss()
-        if self._backend_req == "faiss" and faiss is None:
-            _optional.require("faiss", "EmbeddingIndex(backend='faiss')")
-        if faiss is not None:
-            from ._faiss import FaissBackend, use_gpu
-
-            self._backend = FaissBackend(faiss, dim, self._metric, factory, use_gpu(faiss, self._device_req))
-        else:
-            if self._backend_req == "auto":
-                reason = ("index_factory 'auto' gives exact search without it (estimated_recall = 1.0)."
-                          if self._auto else f"index_factory {factory!r} needs faiss; exact search is used "
-                          "instead." if factory != "Flat" else "")
-                _hint_faiss_missing(reason)
-            elif factory != "Flat":
-                raise ValueError(f"index_factory: the torch backend only does exact search, got {factory!r}")
-            if self._device_req.startswith("cuda"):
-                import torch
-
-                if not torch.cuda.is_available():
-                    raise ValueError("device: 'cuda' requested but torch sees no CUDA device; use device='auto'")
-            from ._torch import TorchBackend
-
-            self._backend = TorchBackend(dim, self._metric, self._device_req)
-            factory = "Flat"
-        self._dim = dim
-        self._factory = factory
-        self._recall = 1.0 if factory == "Flat" else None
+    def _set_backend(self, backend, factory: str, recall, tuning=None) -> None:
+        self._backend, self._dim, self._factory = backend, backend.dim, factory
+        self._recall, self._tuning = recall, tuning
         for key, value in self._pending.items():
             setattr(self, key, value)
         self._pending = {}
 
-    def _fill(self, arr: np.ndarray, norms) -> None:
-        """Add the (validated) rows of ``arr`` in stored form, one chunk at a time."""
-        if self._backend.name == "torch":  # one owned float32 copy, taken over by torch
-            out = np.empty(arr.shape, dtype=np.float32)
-            for s, c in iter_checked_chunks(arr, norms):
-                out[s:s + len(c)] = c
-            self._backend.add(out)
-            return
-        for _, c in iter_checked_chunks(arr, norms):
-            self._backend.add(c)
-
-    def _train(self, arr: np.ndarray, norms, n_train: int, kmeans_iter: int | None = None) -> None:
-        rows = _auto.sample_rows(len(arr), n_train, seed=0)
-        sample = np.ascontiguousarray(arr[rows], dtype=np.float32)
-        if norms is not None:
-            sample = (sample / norms[rows, None]).astype(np.float32)
-        self._backend.train_if_needed(sample, kmeans_iter)
+    def _make_backend(self, dim: int, factory: str) -> None:
+        backend = make_backend(dim, factory, metric=self._metric, device=self._device_req,
+                               backend_req=self._backend_req)
+        self._set_backend(backend, backend.index_factory, 1.0 if backend.index_factory == "Flat" else None)
 
     def _build(self, arr: np.ndarray, norms) -> None:
-        """First non-empty add: create (for "auto": choose and tune) the backend and fill it."""
-        n, dim = arr.shape
-        if not self._auto:
-            if self._backend is None:
-                self._make_backend(dim, self._factory)
-            if not self._backend.is_trained:  # faiss itself would subsample to 256 vectors per list
-                self._train(arr, norms, min(n, 256 * (self._backend.nlist or 256)))
-            self._fill(arr, norms)
-            return
-        t0 = time.perf_counter()
-        faiss_ok = self._backend_req != "torch" and _optional.import_faiss() is not None
-        if n < _auto.AUTO_EXACT_MAX_VECTORS or not faiss_ok:
-            self._make_backend(dim, "Flat")
-            self._fill(arr, norms)
-            why = (f"{n} < AUTO_EXACT_MAX_VECTORS = {_auto.AUTO_EXACT_MAX_VECTORS} vectors" if faiss_ok
-                   else "faiss not available: exact torch search")
-            self._tuning = {"requested": "auto", "chosen": "Flat", "reason": why}
-            return
-        nlist = _auto.choose_nlist(n)
-        self._make_backend(dim, f"IVF{nlist},Flat")
-        self._train(arr, norms, min(n, _auto.AUTO_TRAIN_PER_LIST * nlist), _auto.AUTO_KMEANS_ITER)
-        self._fill(arr, norms)
-        rows = _auto.sample_rows(n, min(_auto.AUTO_TUNE_QUERIES, n), seed=1)
-        q, truth, t_exact = _auto.exact_reference(arr, norms, rows, self._metric, _auto.AUTO_RECALL_K,
-                                                  iter_checked_chunks, self._backend.knn)
-        res = _auto.tune_nprobe(self._backend, q, rows, truth, t_exact)
-        info = {"requested": "auto", "nlist": nlist, "n_tune_queries": len(rows), "k": _auto.AUTO_RECALL_K,
-                "target_recall": _auto.AUTO_TARGET_RECALL, "exact_seconds": round(t_exact, 5), **res}
-        if res["nprobe"] is None:
-            self._backend = None
-            self._make_backend(dim, "Flat")
-            self._fill(arr, norms)
-            logger.info("EmbeddingIndex(index_factory='auto'): %s", res["reason"])
-        else:
-            self._backend.nprobe = res["nprobe"]
-            self._recall = float(res["recall"])
-        info.update(chosen=self._factory, build_seconds=round(time.perf_counter() - t0, 3))
-        self._tuning = info
+        built = build(arr, norms, factory=self._factory, auto=self._auto, metric=self._metric,
+                      device=self._device_req, backend_req=self._backend_req, backend=self._backend)
+        self._set_backend(built.backend, built.factory, built.recall, built.tuning)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -258,7 +167,7 @@ class EmbeddingIndex:
     @property
     def ntotal(self) -> int:
         """Number of stored vectors."""
-        return 0 if self._backend is None else self._backend.ntotal
+        return len(self._ids)  # kept in step with the backend by add(); no call into faiss
 
     def __len__(self) -> int:
         return self.ntotal
@@ -388,44 +297,17 @@ class EmbeddingIndex:
         arr = check_vectors("vectors", vectors, self._dim)
         n = len(arr)
         norms = validate_rows("vectors", arr, need_norms=self._metric == "cosine") if n else None
-        if ids is None:
-            if self._ids.dtype.kind == "U" and n:
-                raise ValueError("ids: this index has string ids, so ids are required when adding vectors")
-            new_ids = np.arange(self.ntotal, self.ntotal + n, dtype=np.int64)  # unique by construction
-            check_ids = self._ids.dtype.kind != "U" and len(self._ids) and n and self._ids.max() >= self.ntotal
-        else:
-            new_ids = as_ids(ids, n)
-            check_ids = True
-        if self.ntotal and n and (new_ids.dtype.kind == "U") != (self._ids.dtype.kind == "U"):
-            have = "string" if self._ids.dtype.kind == "U" else "integer"
-            raise TypeError(f"ids: cannot mix string and integer ids; this index has {have} ids")
-        if n and check_ids:
-            if ids is not None and len(np.unique(new_ids)) != n:
-                vals, counts = np.unique(new_ids, return_counts=True)
-                raise ValueError(f"ids: duplicate ids are not allowed, e.g. {vals[counts > 1][:5].tolist()}")
-            if self.ntotal:
-                dup = np.isin(new_ids, self._ids)
-                if dup.any():
-                    raise ValueError(f"ids: already in the index: {new_ids[dup][:5].tolist()}")
+        new_ids = new_row_ids(ids, n, self._ids)
         meta = None if metadata is None else as_metadata(metadata, n)
         if n == 0:
             return self
         if self._backend is None or self.ntotal == 0:
             self._build(arr, norms)  # may raise (e.g. too few vectors to train): nothing changed yet
         else:
-            self._fill(arr, norms)
+            fill(self._backend, arr, norms)
         self._ids = new_ids if not len(self._ids) else np.concatenate([self._ids, new_ids])
-        self._append_metadata(meta, n)
+        self._meta = append_metadata(self._meta, meta, len(self._ids) - n, n)
         return self
-
-    def _append_metadata(self, meta, n: int) -> None:
-        if meta is None and self._meta is None:
-            return
-        import pandas as pd
-
-        old = self._meta if self._meta is not None else pd.DataFrame(index=range(self.ntotal - n))
-        new = meta if meta is not None else pd.DataFrame(index=range(n))
-        self._meta = pd.concat([old, new], axis=0, ignore_index=True)
 
     def search(self, q, k: int = 10) -> SearchResult:
         """Find the ``k`` nearest stored vectors of each query.
@@ -462,7 +344,7 @@ class EmbeddingIndex:
         qx = check_vectors("q", q, self._dim, allow_1d=True)
         with np.errstate(over="ignore"):  # beyond float32 range: inf, reported below
             qx = np.ascontiguousarray(qx, dtype=np.float32)
-        if len(qx) and not np.isfinite(qx).all():
+        if len(qx) and not np.isfinite(qx.sum()) and not np.isfinite(qx).all():
             validate_rows("q", qx, need_norms=False)  # raises, naming the rows
         if self._metric == "cosine" and len(qx):
             qx = normalise("q", qx)
