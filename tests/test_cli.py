@@ -495,3 +495,22 @@ def test_classify_errors_coerce_gives_nan_rows_only_for_rejected_objects(fake_cl
     np.testing.assert_allclose(got.loc[:5, ["Ia", "II", "Ibc"]], ref.to_numpy(), atol=1e-6)
     err = capsys.readouterr().err
     assert "1 of 7 objects could not be classified" in err and "'o6'" in err
+
+
+def test_classify_spectra_in_long_format_are_grouped_per_object(fake_classifier, classify_inputs, monkeypatch):
+    import astroembed.models.pretrained as pretrained
+
+    d = classify_inputs
+    s = pd.read_parquet(d / "spec.parquet")
+    long = pd.concat([pd.DataFrame({"object_id": o, "wave": w, "flux": f, "z": z})
+                      for o, w, f, z in zip(s["object_id"], s["wavelength"], s["flux"], s["redshift"])])
+    long.to_csv(d / "spec_long.csv", index=False)
+    loaded = []
+    real = pretrained.load_pretrained
+    monkeypatch.setattr(pretrained, "load_pretrained", lambda *a, **k: loaded.append(real(*a, **k)) or loaded[-1])
+    assert main(["classify", str(d / "lc.parquet"), "--model", "fakecls", "--spectra", str(d / "spec_long.csv"),
+                 "--out", str(d / "p.csv")]) == 0
+    got = loaded[-1].received["spectra"]
+    assert [x is not None for x in got] == [False, False, True, False, True, False, False]
+    np.testing.assert_allclose(got[2].wavelength, s["wavelength"][0])
+    assert got[2].redshift == pytest.approx(0.05) and got[4].redshift == pytest.approx(0.1)
