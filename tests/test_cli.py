@@ -173,6 +173,13 @@ def test_embed_unusable_spectrum_names_object_and_rows(fake_bundle, tmp_path, ca
                  "--out", str(tmp_path / "e.parquet")]) == 2
     err = capsys.readouterr().err
     assert "1 of 3 objects" in err and "'s1'" in err and "data rows 50-99" in err and "Traceback" not in err
+    # --errors coerce: a NaN row for s1 only, and a warning with the reason
+    assert main(["embed", str(tmp_path / "spec.csv"), "--kind", "spectrum", "--model", "tiny", "--errors", "coerce",
+                 "--out", str(tmp_path / "e.parquet")]) == 0
+    E, cat, _ = read_embeddings(tmp_path / "e.parquet")
+    assert cat["object_id"].tolist() == ["s0", "s1", "s2"] and np.isfinite(E).all(axis=1).tolist() == [True, False, True]
+    err = capsys.readouterr().err
+    assert "1 of 3 objects could not be embedded" in err and "'s1'" in err and "data rows 50-99" in err
 
 
 def test_train_missing_simulated_data_says_run_simulate_first(tmp_path, capsys):
