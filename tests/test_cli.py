@@ -173,6 +173,13 @@ def test_embed_unusable_spectrum_names_object_and_rows(fake_bundle, tmp_path, ca
                  "--out", str(tmp_path / "e.parquet")]) == 2
     err = capsys.readouterr().err
     assert "1 of 3 objects" in err and "'s1'" in err and "data rows 50-99" in err and "Traceback" not in err
+    # --errors coerce: a NaN row for s1 only, and a warning with the reason
+    assert main(["embed", str(tmp_path / "spec.csv"), "--kind", "spectrum", "--model", "tiny", "--errors", "coerce",
+                 "--out", str(tmp_path / "e.parquet")]) == 0
+    E, cat, _ = read_embeddings(tmp_path / "e.parquet")
+    assert cat["object_id"].tolist() == ["s0", "s1", "s2"] and np.isfinite(E).all(axis=1).tolist() == [True, False, True]
+    err = capsys.readouterr().err
+    assert "1 of 3 objects could not be embedded" in err and "'s1'" in err and "data rows 50-99" in err
 
 
 def test_train_missing_simulated_data_says_run_simulate_first(tmp_path, capsys):
@@ -477,3 +484,40 @@ def test_classify_bad_input_is_one_line_naming_file_column_and_object(fake_class
     assert err.count("\n") == 1 and "Traceback" not in err, err
     for text in expect:
         assert text in err, (text, err)
+
+
+def test_classify_errors_coerce_gives_nan_rows_only_for_rejected_objects(fake_classifier, lc_long, classify_inputs,
+                                                                         capsys):
+    from astroembed.data.io import lightcurves_from_table
+
+    d = classify_inputs
+    df = lc_long[(lc_long["object_id"] != "o6") | ~lc_long["object_id"].duplicated()]  # o6: one point
+    df.to_parquet(d / "lc.parquet")
+    assert main(["classify", str(d / "lc.parquet"), "--model", "fakecls", "--errors", "coerce",
+                 "--out", str(d / "p.parquet")]) == 0
+    got = pd.read_parquet(d / "p.parquet")
+    assert got["object_id"].tolist() == [f"o{i}" for i in range(7)]
+    assert got.loc[6, ["Ia", "II", "Ibc"]].isna().all() and pd.isna(got.loc[6, "predicted_class"])
+    ref = fake_classifier.predict_proba(list(lightcurves_from_table(df[df["object_id"] != "o6"], "object_id")))
+    np.testing.assert_allclose(got.loc[:5, ["Ia", "II", "Ibc"]], ref.to_numpy(), atol=1e-6)
+    err = capsys.readouterr().err
+    assert "1 of 7 objects could not be classified" in err and "'o6'" in err
+
+
+def test_classify_spectra_in_long_format_are_grouped_per_object(fake_classifier, classify_inputs, monkeypatch):
+    import astroembed.models.pretrained as pretrained
+
+    d = classify_inputs
+    s = pd.read_parquet(d / "spec.parquet")
+    long = pd.concat([pd.DataFrame({"object_id": o, "wave": w, "flux": f, "z": z})
+                      for o, w, f, z in zip(s["object_id"], s["wavelength"], s["flux"], s["redshift"])])
+    long.to_csv(d / "spec_long.csv", index=False)
+    loaded = []
+    real = pretrained.load_pretrained
+    monkeypatch.setattr(pretrained, "load_pretrained", lambda *a, **k: loaded.append(real(*a, **k)) or loaded[-1])
+    assert main(["classify", str(d / "lc.parquet"), "--model", "fakecls", "--spectra", str(d / "spec_long.csv"),
+                 "--out", str(d / "p.csv")]) == 0
+    got = loaded[-1].received["spectra"]
+    assert [x is not None for x in got] == [False, False, True, False, True, False, False]
+    np.testing.assert_allclose(got[2].wavelength, s["wavelength"][0])
+    assert got[2].redshift == pytest.approx(0.05) and got[4].redshift == pytest.approx(0.1)

@@ -4,6 +4,7 @@ metadata and spectra tables, from any loaded model that has ``predict_proba`` (n
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ._common import CLIError, add_out_arguments, check_out, table_format
 
@@ -41,6 +42,8 @@ def register(sub) -> None:
                    help="light-curve rows repeating a (time, band) of the same object: an error, kept, or merged")
     p.add_argument("--dropna", action="store_true",
                    help="drop light-curve rows with non-finite values or non-positive errors instead of failing")
+    p.add_argument("--errors", choices=("raise", "coerce"), default="raise",
+                   help="an object the model rejects stops the run (raise) or gets NaN probabilities (coerce)")
     p.add_argument("--model", default="applecider",
                    help="registered model name, local model directory or Hub repo id (needs predict_proba)")
     p.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda or cuda:N")
@@ -72,30 +75,74 @@ def classifying_models() -> tuple[list[str], list[str]]:
     return names, types
 
 
-def _call_predict(model, lcs, ids, meta, specs, args):
+def _predict(model, sel, lcs, meta, specs, args):
+    """``(P (len(sel), K) float64, class names)`` of the objects ``sel`` (positions)."""
     import inspect
-    import re
+
+    import numpy as np
 
     kwargs = {}
     if meta is not None:
-        kwargs["metadata"] = meta
+        kwargs["metadata"] = [meta[i] for i in sel]
     if specs is not None:
-        kwargs["spectra"] = specs
+        kwargs["spectra"] = [specs[i] for i in sel]
     try:
         if "batch_size" in inspect.signature(model.predict_proba).parameters:
             kwargs["batch_size"] = args.batch_size
     except (TypeError, ValueError):
         pass
+    probs = model.predict_proba([lcs[i] for i in sel], **kwargs)
+    classes = [str(c) for c in getattr(probs, "columns", getattr(model, "classes", []))]
+    P = np.asarray(probs, dtype=np.float64)
+    if P.ndim != 2 or P.shape[0] != len(sel) or P.shape[1] != len(classes) or not classes:
+        raise CLIError(f"{type(model).__name__}.predict_proba returned shape {P.shape} for {len(sel)} objects; "
+                       "expected a DataFrame with one row per object and one column per class")
+    return P, classes
+
+
+def _explain(exc, sel, ids, model, args) -> str:
+    """The model's error with the file and object id of the input it names (``lightcurves[i]`` …)."""
+    import re
+
+    msg = str(exc).strip("'\"")
+    files = {"lightcurves": args.lightcurves, "metadata": args.metadata, "spectra": args.spectra}
+    m = re.search(r"\b(lightcurves|metadata|spectra|lightcurve|spectrum)\[(\d+)\]", msg)
+    if m and int(m.group(2)) < len(sel):
+        key = {"lightcurve": "lightcurves", "spectrum": "spectra"}.get(m.group(1), m.group(1))
+        return f"{files[key]}: object {ids[sel[int(m.group(2))]]!r}: {msg}"
+    if len(sel) == 1:
+        return f"{args.lightcurves}: object {ids[sel[0]]!r}: {msg}"
+    return f"{args.lightcurves}: {type(model).__name__}.predict_proba failed: {msg}"
+
+
+def _classify(model, ids, lcs, meta, specs, args):
+    """``(P, classes, {position: reason})``: with ``--errors coerce`` the objects the model rejects (found one
+    by one, only after a failure) get NaN rows."""
+    import numpy as np
+
+    every = list(range(len(ids)))
     try:
-        return model.predict_proba(lcs, **kwargs)
+        P, classes = _predict(model, every, lcs, meta, specs, args)
+        return P, classes, {}
     except (ValueError, TypeError, KeyError) as exc:
-        msg = str(exc).strip("'\"")
-        files = {"lightcurves": args.lightcurves, "metadata": args.metadata, "spectra": args.spectra}
-        m = re.search(r"\b(lightcurves|metadata|spectra|lightcurve|spectrum)\[(\d+)\]", msg)
-        if m and int(m.group(2)) < len(ids):
-            key = {"lightcurve": "lightcurves", "spectrum": "spectra"}.get(m.group(1), m.group(1))
-            raise CLIError(f"{files[key]}: object {ids[int(m.group(2))]!r}: {msg}") from None
-        raise CLIError(f"{args.lightcurves}: {type(model).__name__}.predict_proba failed: {msg}") from None
+        if args.errors == "raise":
+            raise CLIError(_explain(exc, every, ids, model, args) + " (--errors coerce: NaN probabilities for the "
+                           "objects the model rejects)") from None
+        first = exc
+    bad = {}
+    for i in every:
+        try:
+            _predict(model, [i], lcs, meta, specs, args)
+        except (ValueError, TypeError, KeyError) as exc:
+            bad[i] = _explain(exc, [i], ids, model, args)
+    good = [i for i in every if i not in bad]
+    if not bad or not good:
+        what = "none of the objects can be classified; first: " if good == [] else ""
+        raise CLIError(what + (bad[min(bad)] if bad else _explain(first, every, ids, model, args))) from None
+    Pg, classes = _predict(model, good, lcs, meta, specs, args)
+    P = np.full((len(ids), len(classes)), np.nan)
+    P[good] = Pg
+    return P, classes, bad
 
 
 def run_classify(args) -> int:
@@ -123,12 +170,7 @@ def run_classify(args) -> int:
                        f"classify. Registered models that classify: {names or 'none in this installation'} "
                        f"(model types with predict_proba: {types or 'none'}); or embed with 'astroembed embed' and "
                        "train a classifier on the embeddings")
-    probs = _call_predict(model, lcs, ids, meta, specs, args)
-    classes = [str(c) for c in getattr(probs, "columns", getattr(model, "classes", []))]
-    P = np.asarray(probs, dtype=np.float64)
-    if P.ndim != 2 or P.shape[0] != len(ids) or P.shape[1] != len(classes) or not classes:
-        raise CLIError(f"{type(model).__name__}.predict_proba returned shape {P.shape} for {len(ids)} objects; expected "
-                       "a DataFrame with one row per object and one column per class")
+    P, classes, bad = _classify(model, ids, lcs, meta, specs, args)
     clash = {"object_id", "predicted_class"} & set(classes)
     if clash:
         raise CLIError(f"the model has a class named {sorted(clash)[0]!r}, which is also an output column name")
@@ -142,4 +184,7 @@ def run_classify(args) -> int:
         out.to_csv(args.out, index=False)
     print(f"wrote class probabilities of {len(out)} objects over {len(classes)} classes ({', '.join(classes)}) "
           f"to {args.out}")
+    if bad:
+        print(f"astroembed classify: warning: {len(bad)} of {len(ids)} objects could not be classified (NaN "
+              f"probabilities, empty predicted_class); first: {bad[min(bad)]}", file=sys.stderr)
     return 0

@@ -87,14 +87,14 @@ def read_table(path: str):
 
 
 def _group_objects(df, args, keep: list[str]):
-    """Grouping path: one container per object (first-appearance order);
-    ``(objects, {object_id: data-row indices}, {column: per-object values})``."""
+    """Grouping path: one container per object (first-appearance order); ``(objects, {object_id: data-row
+    indices}, {column: per-object values}, {position: reason} of the objects that failed with --errors coerce)``."""
     from ..data.io import lightcurve_from_table, spectrum_from_table
     from ._tables import HEADER, rows_text
 
     idc = args.id_column
     df = df.reset_index(drop=True)
-    objs, rows_of, kept = [], {}, {c: [] for c in keep}
+    objs, rows_of, kept, failed = [], {}, {c: [] for c in keep}, {}
     for oid, sub in df.groupby(idc, sort=False):
         oid = oid.item() if hasattr(oid, "item") else oid
         where = f"{args.input}: object {oid!r} (data rows {rows_text(sub.index)}, {HEADER})"
@@ -115,8 +115,9 @@ def _group_objects(df, args, keep: list[str]):
         except (ValueError, TypeError) as exc:
             if args.errors == "raise":
                 raise CLIError(f"{where}: {exc}") from None
+            failed[len(objs)] = str(exc)
             objs.append(None)
-    return objs, rows_of, kept
+    return objs, rows_of, kept, failed
 
 
 def _embed_grouped(args, model, df, keep):
@@ -126,7 +127,7 @@ def _embed_grouped(args, model, df, keep):
     from ..evaluate.embedding import find_unusable
     from ._tables import HEADER, rows_text
 
-    objs, rows_of, kept = _group_objects(df, args, keep)
+    objs, rows_of, kept, failed = _group_objects(df, args, keep)
     ids = list(rows_of)
     method = model.embed_lightcurve if args.kind == "lightcurve" else model.embed_spectrum
     try:
@@ -141,7 +142,11 @@ def _embed_grouped(args, model, df, keep):
     _files().write_embeddings(args.out, E, ids, columns=kept or None,
                               metadata={"model": args.model, "kind": args.kind, "input": str(args.input)})
     bad = np.flatnonzero(~np.isfinite(E).all(axis=1))
-    first = (f"object {ids[bad[0]]!r} (data rows {rows_text(rows_of[ids[bad[0]]])}, {HEADER})" if len(bad) else None)
+    first = None
+    if len(bad):
+        i = int(bad[0])
+        reason = failed.get(i) or find_unusable(model, args.kind, [objs[i]]).get(0, "its embedding is not finite")
+        first = f"object {ids[i]!r} (data rows {rows_text(rows_of[ids[i]])}, {HEADER}): {reason}"
     return len(ids), E.shape[1], len(bad), first
 
 
@@ -163,6 +168,10 @@ def run_embed(args) -> int:
     missing = [c for c in keep if c not in names]
     if missing:
         raise CLIError(f"{args.input}: --keep-columns {missing} not in the table (columns: {names})")
+    clash = [c for c in keep if c in (args.id_column, "object_id", "embedding")]
+    if clash:
+        raise CLIError(f"--keep-columns {clash[0]!r}: the output already has object_id (the --id-column) and "
+                       "embedding; keep other columns")
     if n_rows == 0:
         raise CLIError(f"{args.input}: the table is empty (no data rows)")
     layout = "rows" if args.kind == "lightcurve" else spectrum_layout(names, df, args.input, args.id_column)
