@@ -204,3 +204,18 @@ def test_v1_synthetic_cadence_still_available():
     t = ds.lc_table.sort_values(["object_id", "band", "mjd"])
     gaps = t.groupby(["object_id", "band"]).mjd.diff().dropna()
     assert len(ds) == 5 and (gaps > 0.5).all()   # v1: at most one visit per band and night
+
+
+def test_simulate_subpackage_imports_no_torch_when_parent_is_light():
+    # bypass astroembed/__init__ (not part of astroembed.simulate): the simulator itself must not pull torch
+    pkg_dir = Path(sim.__file__).parents[1]
+    code = (
+        "import sys, importlib.util as u\n"
+        f"d = {str(pkg_dir)!r}\n"
+        "spec = u.spec_from_file_location('astroembed', d + '/__init__.py', submodule_search_locations=[d])\n"
+        "sys.modules['astroembed'] = u.module_from_spec(spec)  # package object, __init__ not executed\n"
+        "import astroembed.simulate as s\n"
+        "ds = s.simulate(n=3, seed=1)\n"
+        "print(len(ds), 'torch' in sys.modules, 'sklearn' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["3", "False", "False"]
