@@ -54,8 +54,8 @@ def random_model(size: str = "tiny", seed: int = 0):
     try:
         import torch
 
-        from astroembed.models.config import LightCurveEncoderConfig, MavenConfig, SpectrumEncoderConfig
-        from astroembed.models.model import MavenModel
+        from astroembed.models.maven.config import LightCurveEncoderConfig, MavenConfig, SpectrumEncoderConfig
+        from astroembed.models.maven.model import MavenModel
     except ImportError as e:
         print(f"# astroembed.models not available ({e}); skipping model benchmarks")
         return None

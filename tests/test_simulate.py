@@ -178,7 +178,7 @@ def test_parquet_round_trip(ztf_small, tmp_path):
 def test_cli_hook(tmp_path):
     import argparse
 
-    from astroembed.simulate.cli import add_simulate_subparser
+    from astroembed.cli.simulate import register as add_simulate_subparser
 
     parser = argparse.ArgumentParser()
     add_simulate_subparser(parser.add_subparsers())

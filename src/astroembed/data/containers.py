@@ -24,15 +24,17 @@ def _time_to_mjd(time):
     """Accept MJD floats, an astropy ``Time`` or a day Quantity."""
     if type(time).__name__ == "Time" and hasattr(time, "mjd"):
         return np.atleast_1d(np.asarray(time.mjd, dtype=np.float64))
+    if not hasattr(time, "unit"):  # plain numbers: MJD days (astropy is only imported for Quantities)
+        return as_float_array("time", time)
     from astropy import units as u
 
     return as_float_array("time", time, unit=u.day)
 
 
 def _flux_to_ujy(flux, field):
-    from astropy import units as u
-
     if hasattr(flux, "unit") and hasattr(flux, "to_value"):
+        from astropy import units as u
+
         if flux.unit.physical_type in ("spectral flux density",):
             return as_float_array(field, flux, unit=u.uJy)
         if flux.unit != u.dimensionless_unscaled:
@@ -228,7 +230,8 @@ class LightCurve:
 
     @classmethod
     def from_ztf_alert(cls, photometry, **kwargs) -> LightCurve:
-        """Build from ZTF alert photometry (``jd``, ``fid``, ``magpsf``, ``sigmapsf``)."""
+        """Build from a ZTF alert packet (``objectId``, ``candidate``, ``prv_candidates``) or its photometry
+        rows (``jd``, ``fid``, ``magpsf``, ``sigmapsf``); see :func:`astroembed.data.io.lightcurve_from_ztf_alert`."""
         from .io import lightcurve_from_ztf_alert
 
         return lightcurve_from_ztf_alert(photometry, **kwargs)
@@ -300,10 +303,13 @@ class Spectrum:
     def __init__(self, wavelength, flux, flux_err=None, redshift=None, *, mjd=None, frame: str = "observed",
                  object_id: Any = None, label: Any = None, meta: dict | None = None, dropna: bool = False,
                  min_pixels: int = 5):
-        from astropy import units as u
-
         meta = dict(meta) if meta else {}
-        wl = as_float_array("wavelength", wavelength, unit=u.AA, equivalencies=u.spectral())
+        if hasattr(wavelength, "unit"):
+            from astropy import units as u
+
+            wl = as_float_array("wavelength", wavelength, unit=u.AA, equivalencies=u.spectral())
+        else:
+            wl = as_float_array("wavelength", wavelength)
         if hasattr(flux, "unit") and hasattr(flux, "value"):
             meta.setdefault("flux_unit", str(flux.unit))
         fl = as_float_array("flux", flux)

@@ -1,10 +1,9 @@
 """Training: CLIP pre-training on simulated pairs, fine-tuning on real data, baselines, cross-validation.
 
 Never imported by ``import astroembed``.  Entry points: :func:`train` (Python) and
-``astroembed train --config FILE`` (:mod:`astroembed.train.cli`).
+``astroembed train --config FILE`` (:mod:`astroembed.cli.train`).
 """
 
-from .baselines import SupervisedLightCurveModel, SupervisedModelConfig
 from .config import (
     AugmentConfig,
     CVConfig,
@@ -21,5 +20,5 @@ from .loop import TrainingDivergedError, TrainResult, train
 __all__ = [
     "TrainConfig", "DataConfig", "OptimConfig", "AugmentConfig", "CVConfig", "SupervisedConfig",
     "load_train_config", "train", "TrainResult", "TrainingDivergedError", "PairedData", "prepare_data",
-    "stratified_group_folds", "SupervisedLightCurveModel", "SupervisedModelConfig",
+    "stratified_group_folds",
 ]

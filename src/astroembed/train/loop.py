@@ -31,9 +31,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import ConfigError
-from ..models.model import MavenModel, resolve_device
-from .baselines import SupervisedLightCurveModel
+from ..errors import ConfigError, TrainingDivergedError
+from ..models.device import resolve_device
+from ..models.maven.model import MavenModel
+from ..models.supervised import SupervisedLightCurveModel
 from .batching import _Batcher, _eval_batches, epoch_batches
 from .checkpoint import (
     _CKPT_FORMAT,
@@ -50,10 +51,6 @@ from .history import _write_history
 from .model_setup import _amp, _lr_lambda, _maven, _param_groups, apply_freeze, build_model, load_init
 
 __all__ = ["train", "TrainResult", "TrainingDivergedError", "epoch_batches", "CHECKPOINT_NAME"]
-
-
-class TrainingDivergedError(FloatingPointError):
-    """The loss or the gradients became NaN/inf; training stopped without writing the bad weights."""
 
 
 @dataclass

@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from ..models.model import MavenModel
-from .baselines import SupervisedLightCurveModel, SupervisedModelConfig
+from ..models.maven.model import MavenModel
+from ..models.supervised import SupervisedLightCurveModel, SupervisedModelConfig
 from .config import TrainConfig
 
 

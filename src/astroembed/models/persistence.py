@@ -1,0 +1,120 @@
+"""Model directories: ``config.json`` (``model_type`` + config + provenance) and ``model.safetensors``.
+
+Shared by every model family: the weights are safetensors only (never pickle), loaded strictly, and
+paired with their config through the config's sha256 stored in the safetensors metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .._config import config_sha256
+from ..errors import ConfigError
+
+__all__ = ["CONFIG_NAME", "WEIGHTS_NAME", "config_sha256", "read_model_type", "read_config_file",
+           "write_config_file", "save_weights", "load_weights"]
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+_TOP_KEYS_REQUIRED = {"model_type", "config"}
+#: ``metadata`` in config.json is provenance (astroembed/torch versions); it is written, never read back
+_TOP_KEYS_OPTIONAL = {"metadata"}
+
+
+def _read_doc(path: Path) -> dict:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no {CONFIG_NAME} here; a model directory holds {CONFIG_NAME} and "
+                                f"{WEIGHTS_NAME} (written by save_pretrained)")
+    try:
+        doc = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: expected a JSON object")
+    unknown = sorted(set(doc) - _TOP_KEYS_REQUIRED - _TOP_KEYS_OPTIONAL)
+    missing = sorted(_TOP_KEYS_REQUIRED - set(doc))
+    if unknown or missing:
+        raise ConfigError(f"{path}: unknown top-level key(s) {unknown}, missing {missing}; expected "
+                          f"{sorted(_TOP_KEYS_REQUIRED)} and optionally {sorted(_TOP_KEYS_OPTIONAL)}")
+    return doc
+
+
+def read_model_type(path: str | os.PathLike) -> str:
+    """The ``model_type`` recorded in a ``config.json`` (or in ``<dir>/config.json``)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CONFIG_NAME
+    return str(_read_doc(path)["model_type"])
+
+
+def _versions() -> dict[str, str]:
+    try:
+        from .. import __version__ as ae_version
+    except ImportError:  # pragma: no cover
+        ae_version = "unknown"
+    return {"astroembed_version": ae_version, "torch_version": torch.__version__}
+
+
+def write_config_file(path: str | os.PathLike, model_type: str, config: dict, extra_metadata: dict | None = None
+                      ) -> None:
+    meta = _versions() | (extra_metadata or {})
+    doc = {"model_type": model_type, "config": config, "metadata": meta}
+    Path(path).write_text(json.dumps(doc, indent=2, sort_keys=False) + "\n")
+
+
+def read_config_file(path: str | os.PathLike, model_type: str) -> dict:
+    """Read a ``config.json`` (strict top level) of a ``model_type`` model; returns its ``config`` mapping."""
+    path = Path(path)
+    doc = _read_doc(path)
+    if doc["model_type"] != model_type:
+        raise ConfigError(f"{path}: model_type is {doc['model_type']!r}, expected {model_type!r}")
+    return doc["config"]
+
+
+def save_weights(module: nn.Module, path: str | os.PathLike, config_hash: str) -> None:
+    from safetensors.torch import save_file
+
+    sd = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+    bad = [k for k, v in sd.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ValueError(f"refusing to write non-finite weights (NaN/inf in {bad[:5]})")
+    tmp = Path(str(path) + ".tmp")
+    save_file(sd, str(tmp), metadata={"format": "pt", "config_sha256": config_hash})
+    os.replace(tmp, path)
+
+
+def load_weights(module: nn.Module, path: str | os.PathLike, config_hash: str) -> None:
+    """Load safetensors weights strictly: the file must come from this very config."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: weights file not found (expected {WEIGHTS_NAME} beside {CONFIG_NAME})")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        sd = load_file(str(path))
+    except Exception as exc:  # safetensors raises its own error types on corrupt files
+        raise ValueError(f"{path}: not a readable safetensors file ({exc})") from exc
+    own = module.state_dict()
+    missing = sorted(set(own) - set(sd))
+    unexpected = sorted(set(sd) - set(own))
+    shapes = [f"{k}: file {tuple(sd[k].shape)} vs model {tuple(own[k].shape)}"
+              for k in sorted(set(sd) & set(own)) if sd[k].shape != own[k].shape]
+    if missing or unexpected or shapes:
+        raise ConfigError(
+            f"{path}: the weights do not match the config (they come from another model config): "
+            f"missing {missing[:8]}{' …' if len(missing) > 8 else ''}, unexpected "
+            f"{unexpected[:8]}{' …' if len(unexpected) > 8 else ''}, shape mismatches {shapes[:5]}")
+    file_hash = meta.get("config_sha256")
+    if file_hash != config_hash:
+        raise ConfigError(f"{path}: these weights were saved with a different config (config_sha256 "
+                          f"{file_hash!r} != {config_hash!r} of {CONFIG_NAME}); use the {CONFIG_NAME} written "
+                          "together with them by save_pretrained")
+    module.load_state_dict(sd, strict=True)
