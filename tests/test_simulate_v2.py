@@ -166,8 +166,6 @@ def test_simulate_modules_do_not_import_torch_or_sklearn():
 def test_import_simulate_without_torch():
     code = "import sys, astroembed.simulate; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    if out == "True":
-        pytest.xfail("astroembed/__init__ imports models -> torch (outside astroembed.simulate; see report)")
     assert out == "False"
 
 
