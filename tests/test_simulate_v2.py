@@ -217,3 +217,17 @@ def test_simulate_subpackage_imports_no_torch_when_parent_is_light():
         "print(len(ds), 'torch' in sys.modules, 'sklearn' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["3", "False", "False"]
+
+
+def test_spectral_statistics_on_a_known_spectrum():
+    from astroembed.simulate.validate import spectral_statistics
+
+    z = 0.05
+    w = np.linspace(3800, 9200, 2000)
+    wr = w / (1 + z)
+    f = 1 + 50 / (20 * np.sqrt(2 * np.pi)) * np.exp(-0.5 * ((wr - 6563) / 20) ** 2) \
+        - 0.4 * np.exp(-0.5 * ((wr - 6100) / 40) ** 2)
+    st = spectral_statistics(w, f, z)
+    assert st["halpha_ew"] == pytest.approx(50.0, abs=1.0)
+    assert st["siII_v"] == pytest.approx(299792.458 * 255 / 6355, rel=0.03)
+    assert np.isnan(spectral_statistics(w[w < 6000], f[w < 6000], z)["halpha_ew"])
