@@ -25,13 +25,19 @@ def main(argv=None):
     p.add_argument("--peak-mag-max", type=float, default=None)
     p.add_argument("--workers", type=int, nargs="+", default=[1])
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--classes", default=None, help="e.g. balanced (default: the BTS mix)")
+    p.add_argument("--min-detections", type=int, default=3)
+    p.add_argument("--templates-dir", default=None)
     a = p.parse_args(argv)
-    sim.simulate(n=20, survey=a.survey, peak_mag_max=a.peak_mag_max)  # warm caches (templates, grids)
+    kw = {"classes": a.classes, "min_detections": a.min_detections}
+    if a.templates_dir:
+        kw["templates_dir"] = a.templates_dir
+    sim.simulate(n=20, survey=a.survey, peak_mag_max=a.peak_mag_max, **kw)  # warm caches (templates, grids)
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cpu(s), python {sys.version.split()[0]}, "
-          f"survey={a.survey}, n={a.n}, peak_mag_max={a.peak_mag_max}, torch imported: {'torch' in sys.modules}")
+          f"survey={a.survey}, n={a.n}, peak_mag_max={a.peak_mag_max}, {kw}, torch imported: {'torch' in sys.modules}")
     for w in a.workers:
         c0, t0 = time.process_time(), time.perf_counter()
-        ds = sim.simulate(n=a.n, survey=a.survey, seed=a.seed, workers=w, peak_mag_max=a.peak_mag_max)
+        ds = sim.simulate(n=a.n, survey=a.survey, seed=a.seed, workers=w, peak_mag_max=a.peak_mag_max, **kw)
         c1, t1 = time.process_time(), time.perf_counter()
         _ = ds.lightcurves, ds.spectra
         c2 = time.process_time()

@@ -25,6 +25,9 @@ Statistics (rest-frame days = observed days / (1 + z); r peak = brightest r dete
 ``gr_peak``      g − r at the r peak epoch, ``gr_20`` at +20 rest days (g and r interpolated the same way);
 ``redshift``     catalogue / true redshift.
 
+Spectra (simulated SEDM-like spectra vs the Open Supernova Catalog 2010-2014 spectra, all phases):
+Hα emission EW (II, IIn, Ibc, Ia) and Si II 6355 velocity (Ia), both by :func:`spectral_statistics`.
+
 Two-sample KS statistics, p-values and medians go to ``realism.json``; plots to PNG.
 """
 
@@ -193,6 +196,71 @@ def markdown_table(res: dict, metrics=METRICS) -> str:
     return "\n".join(lines)
 
 
+def _smooth(f, k=5):
+    return np.convolve(f, np.ones(k) / k, mode="same")
+
+
+def spectral_statistics(wave_obs, flux, z) -> dict:
+    """Hα emission EW (Å, rest; > 0 for emission) and Si II 6355 velocity (km/s) of one spectrum.
+
+    EW = ∫ (f / c − 1) dλ over rest 6480–6650 Å, c a straight line through the medians of 6300–6400 and
+    6720–6820 Å; Si II: minimum of the 5-pixel-smoothed spectrum in rest 5950–6300 Å relative to the
+    line through the medians of 5800–5900 and 6300–6400 Å (NaN without coverage).  Same function on
+    real (OSC) and simulated spectra.
+    """
+    w = np.asarray(wave_obs, float) / (1.0 + float(z))
+    f = np.asarray(flux, float)
+    ok = np.isfinite(w) & np.isfinite(f)
+    w, f = w[ok], f[ok]
+    out = {"halpha_ew": np.nan, "siII_v": np.nan}
+
+    def med(lo, hi):
+        m = (w >= lo) & (w <= hi)
+        return (0.5 * (lo + hi), float(np.median(f[m]))) if m.sum() >= 3 else (None, None)
+
+    (x1, y1), (x2, y2) = med(6300, 6400), med(6720, 6820)
+    m = (w >= 6480) & (w <= 6650)
+    if x1 is not None and x2 is not None and m.sum() >= 5 and y1 > 0 and y2 > 0:
+        cont = y1 + (y2 - y1) * (w[m] - x1) / (x2 - x1)
+        out["halpha_ew"] = float(np.trapezoid(f[m] / cont - 1.0, w[m]))
+    (x1, y1), (x2, y2) = med(5800, 5900), med(6300, 6400)
+    m = (w >= 5950) & (w <= 6300)
+    if x1 is not None and x2 is not None and m.sum() >= 8 and y1 > 0 and y2 > 0:
+        fs = _smooth(f)[m]
+        cont = y1 + (y2 - y1) * (w[m] - x1) / (x2 - x1)
+        k = int(np.argmin(fs / cont))
+        if fs[k] / cont[k] < 0.95 and 0 < k < m.sum() - 1:
+            out["siII_v"] = float(299792.458 * (6355.0 - w[m][k]) / 6355.0)
+    return out
+
+
+def spectra_compare(shared: Path, ds, classes=("Ia", "II", "IIn", "Ibc")) -> dict:
+    """KS of Hα EW (II, IIn, Ibc, Ia) and Si II velocity (Ia) between simulated spectra and OSC spectra."""
+    from scipy.stats import ks_2samp
+
+    osc = pd.read_parquet(shared / "oac_2010_2014" / "spectra.parquet",
+                          columns=["class_broad", "redshift", "wave", "flux"])
+    osc = osc[osc.class_broad.isin(classes) & osc.redshift.gt(0)]
+    real = pd.DataFrame([spectral_statistics(r.wave, r.flux, r.redshift) for r in osc.itertuples()])
+    real["class"] = osc.class_broad.to_numpy()
+    sim = pd.DataFrame([spectral_statistics(sp.wavelength, sp.flux, sp.redshift) for sp in ds.spectra])
+    sim["class"] = ds.truth["class"].to_numpy()
+    res: dict = {}
+    for c in classes:
+        res[c] = {}
+        for m in ("halpha_ew", "siII_v"):
+            if m == "siII_v" and c != "Ia":
+                continue
+            a = real.loc[real["class"] == c, m].dropna().to_numpy()
+            b = sim.loc[sim["class"] == c, m].dropna().to_numpy()
+            e = {"n_real": int(len(a)), "n_sim": int(len(b))}
+            if len(a) >= 5 and len(b) >= 5:
+                e.update(ks=round(float(ks_2samp(a, b).statistic), 3), median_real=round(float(np.median(a)), 1),
+                         median_sim=round(float(np.median(b)), 1))
+            res[c][m] = e
+    return res
+
+
 def realism_report(shared, out, n=2000, seed=0, workers=1, peak_mag_max=PEAK_MAG_MAX, plots=True, tag=""):
     """Simulate a BTS-like sample, measure both samples the same way, write ``realism{tag}.json`` (+ plots)."""
     from . import simulate
@@ -208,7 +276,8 @@ def realism_report(shared, out, n=2000, seed=0, workers=1, peak_mag_max=PEAK_MAG
     real = real[real.peak_mag <= peak_mag_max]
     simt = simt[simt.peak_mag <= peak_mag_max]
     ks = compare(real, simt)
-    res = {"n_sim": len(ds), "seed": seed, "peak_mag_max": peak_mag_max, "ks": ks, "selection": ds.report()}
+    res = {"n_sim": len(ds), "seed": seed, "peak_mag_max": peak_mag_max, "ks": ks, "selection": ds.report(),
+           "spectra_vs_osc": spectra_compare(shared, ds)}
     (out / f"realism{tag}.json").write_text(json.dumps(res, indent=1) + "\n")
     if plots:
         _plots(real, simt, real_lc, real_meta, sim_lc, sim_meta, out, tag)
@@ -271,6 +340,13 @@ def main(argv=None):
     a = p.parse_args(argv)
     res = realism_report(a.shared, a.out, a.n, a.seed, a.workers, a.peak_mag_max, not a.no_plots, a.tag)
     print(markdown_table(res["ks"]))
+    print()
+    print("| class | spectral statistic | n OSC / sim | KS | median OSC / sim |")
+    print("|---|---|---|---|---|")
+    for c, e in res["spectra_vs_osc"].items():
+        for m, x in e.items():
+            cell = f"{x['ks']:.2f} | {x['median_real']:g} / {x['median_sim']:g}" if "ks" in x else "– | –"
+            print(f"| {c} | {m} | {x['n_real']} / {x['n_sim']} | {cell} |")
 
 
 if __name__ == "__main__":
