@@ -16,8 +16,8 @@
 #   transceiver tools/train_transceiver.py on 60k simulated pairs (OSC fine-tuning runs on the CPU after)
 set -u
 cd "$(dirname "$0")/.."
-OUT=${OUT:-runs/gpu_round_out}
-W=${W:-/tmp/gpu_round}
+OUT=$(realpath -m "${OUT:-runs/gpu_round_out}")
+W=$(realpath -m "${W:-/tmp/gpu_round}")
 mkdir -p "$OUT" "$W"
 export PYTHONUNBUFFERED=1
 T0=$(date +%s)
@@ -53,7 +53,10 @@ cfg = load_train_config("configs/maven_pretrain_sim.json", output_dir=f"{w}/mave
 cfg = cfg.replace(data=cfg.data.replace(kwargs={"path": f"{w}/sim_ztf_v2"}, cache=f"{w}/cache_sim_ztf_v2.npz"))
 t = time.time()
 res = train(cfg, time_limit_s=tl)
-print("maven-sim-v2:", res.status if hasattr(res, "status") else res, f"{time.time() - t:.0f}s")
+print("maven-sim-v2:", getattr(res, "status", res), f"{time.time() - t:.0f}s")
+if res.model is not None:
+    res.model.save_pretrained(f"{w}/maven-sim-v2-final")  # best weights so far, also when interrupted
+print("best epoch", res.best_epoch, "val loss", res.best_val_loss, "epochs", res.epochs_run, "steps", res.global_step)
 EOF
 ) > "$OUT/maven_sim_v2.log" 2>&1 &
 P1=$!
@@ -72,7 +75,10 @@ wait $P2; echo "[$(el)s] mavenv2 rc $?"
 wait $P3; echo "[$(el)s] transceiver rc $?"
 kill $KILLER 2>/dev/null
 
-# 3. pack the model directories (config.json + model.safetensors + small json/csv beside them)
-( cd $W && find . -maxdepth 3 \( -name 'config.json' -o -name 'model.safetensors' -o -name '*.json' -o -name '*.csv' \) \
-    -not -path './sim_*' -not -path '*/checkpoints/*' -size -15M | tar czf "$OLDPWD/$OUT/models.tar.gz" -T - )
+# 3. pack the model directories (config.json + model.safetensors + small json/csv beside them), one tar per job
+for job in maven-sim-v2 mavenv2 transceiver; do
+  [ -d "$W/$job" ] || continue
+  ( cd "$W" && find "$job" $( [ $job = maven-sim-v2 ] && [ -d $W/maven-sim-v2-final ] && echo maven-sim-v2-final ) -maxdepth 2 \( -name 'config.json' -o -name 'model.safetensors' -o -name '*.json' -o -name '*.csv' \) \
+      -not -path '*/sim*' -not -path '*/checkpoints/*' -size -15M | tar czf "$OUT/models_${job}.tar.gz" -T - )
+done
 ls -la "$OUT"; echo "[$(el)s] done"
