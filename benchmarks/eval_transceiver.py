@@ -258,7 +258,7 @@ def report(out: Path) -> str:
     if sim:
         lines += [f"### Simulated held-out pairs (n = {sim['n_test']}; references: {sim['n_ref']} training pairs)", "",
                   "| method | MAE all | " + " | ".join(k for k in sim["model"] if k != "all") + " | 68% cov | 68% width |",
-                  "|---" * (4 + len(sim["model"])) + "|"]
+                  "|---" * (3 + len(sim["model"])) + "|"]
         for name, key in (("Transceiver LC→spectrum", "model"), ("mean spectrum per phase bin", "mean_spectrum"),
                           ("maven NN partner spectrum", "maven_nn"), ("spectrum→spectrum reconstruction (ceiling)",
                                                                       "reconstruction"),
