@@ -305,7 +305,7 @@ def report(out: Path) -> str:
                   "| phase bin | n | Transceiver | 68% cov | mean spectrum | maven NN | reconstruction |", "|---" * 7 + "|"]
         for b in bins:
             n = sum(f["model"][b]["n"] for f in F)
-            def w(key, field="mae", b=b):
+            def w(key, field="mae", b=b, n=n):
                 num = sum(f[key][b][field] * f[key][b]["n"] for f in F if f[key][b]["n"])
                 return num / max(n, 1)
             lines.append(f"| {b} | {n} | {w('model'):.4f} | {w('model', 'coverage68'):.3f} | {w('mean_spectrum'):.4f} | "

@@ -19,7 +19,13 @@ from astroembed.models.transceiver import (
     TransceiverModel,
     calibrate_temperature,
 )
-from astroembed.models.transceiver.training import PairArrays, TrainConfig, peak_epoch, prepare_pairs, train_model
+from astroembed.models.transceiver.training import (
+    PairArrays,
+    TrainConfig,
+    peak_epoch,
+    prepare_pairs,
+    train_model,
+)
 
 from .conftest import make_lightcurve, make_spectrum
 

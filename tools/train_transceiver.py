@@ -111,8 +111,13 @@ def main(argv=None) -> int:
     import torch
 
     from astroembed.models.transceiver import TransceiverConfig, TransceiverModel
-    from astroembed.models.transceiver.training import (TrainConfig, fit_calibration, split_by_object, train_model,
-                                                        usable_pairs)
+    from astroembed.models.transceiver.training import (
+        TrainConfig,
+        fit_calibration,
+        split_by_object,
+        train_model,
+        usable_pairs,
+    )
 
     torch.set_num_threads(a.threads)
     doc = load_config(a.config)

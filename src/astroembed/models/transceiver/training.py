@@ -110,7 +110,6 @@ class PairArrays:
                              band_id=torch.zeros((len(idx), L), dtype=torch.long, device=device),
                              mask=t(self.lc_mask[idx, :L], torch.bool),
                              log_scale=torch.zeros(len(idx), device=device))
-        W = self.spec_flux.shape[1]
         sp = SpectrumBatch(flux=t(self.spec_flux[idx]), flux_err=t(self.spec_err[idx]),
                            wavelength=t(np.tile(self._grid, (len(idx), 1))),
                            mask=t(self.spec_mask[idx], torch.bool), log_scale=torch.zeros(len(idx), device=device))
