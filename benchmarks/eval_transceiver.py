@@ -132,6 +132,9 @@ def run_sim(a):
     t0 = time.time()
     g, mae, cov, width = score_generation(model, test, a.n_samples)
     res = {"n_test": len(test), "n_ref": len(train), "model": summarise(mae, cov, width, test.phase)}
+    # expected |noise| of the truth itself (Gaussian σ √(2/π)): no prediction can get its MAE far below this
+    floor = np.where(test.spec_mask, test.spec_err * np.sqrt(2 / np.pi), 0).sum(1) / np.maximum(test.spec_mask.sum(1), 1)
+    res["noise_floor"] = summarise(floor, phase=test.phase)
     q_lcs = [lcs[i] for i in table["event"].to_numpy()[test_idx]]
     r_lcs = [lcs[i] for i in table["event"].to_numpy()[ref_idx]]
     mv_q, mv_r = maven_lc_embeddings(q_lcs), maven_lc_embeddings(r_lcs)
@@ -255,10 +258,13 @@ def report(out: Path) -> str:
     if sim:
         lines += [f"### Simulated held-out pairs (n = {sim['n_test']}; references: {sim['n_ref']} training pairs)", "",
                   "| method | MAE all | " + " | ".join(k for k in sim["model"] if k != "all") + " | 68% cov | 68% width |",
-                  "|---" * (4 + len(sim["model"])) + "|"]
+                  "|---" * (3 + len(sim["model"])) + "|"]
         for name, key in (("Transceiver LC→spectrum", "model"), ("mean spectrum per phase bin", "mean_spectrum"),
                           ("maven NN partner spectrum", "maven_nn"), ("spectrum→spectrum reconstruction (ceiling)",
-                                                                      "reconstruction")):
+                                                                      "reconstruction"),
+                          ("measurement noise of the truth, σ√(2/π) (floor)", "noise_floor")):
+            if key not in sim:
+                continue
             r = sim[key]
             cells = [f"{r[k]['mae']:.4f} (n={r[k]['n']})" if k != "all" else f"{r[k]['mae']:.4f}" for k in r]
             cov = f"{r['all'].get('coverage68', float('nan')):.3f}" if "coverage68" in r["all"] else "–"
@@ -299,7 +305,7 @@ def report(out: Path) -> str:
                   "| phase bin | n | Transceiver | 68% cov | mean spectrum | maven NN | reconstruction |", "|---" * 7 + "|"]
         for b in bins:
             n = sum(f["model"][b]["n"] for f in F)
-            def w(key, field="mae", b=b):
+            def w(key, field="mae", b=b, n=n):
                 num = sum(f[key][b][field] * f[key][b]["n"] for f in F if f[key][b]["n"])
                 return num / max(n, 1)
             lines.append(f"| {b} | {n} | {w('model'):.4f} | {w('model', 'coverage68'):.3f} | {w('mean_spectrum'):.4f} | "

@@ -19,7 +19,13 @@ from astroembed.models.transceiver import (
     TransceiverModel,
     calibrate_temperature,
 )
-from astroembed.models.transceiver.training import PairArrays, TrainConfig, peak_epoch, prepare_pairs, train_model
+from astroembed.models.transceiver.training import (
+    PairArrays,
+    TrainConfig,
+    peak_epoch,
+    prepare_pairs,
+    train_model,
+)
 
 from .conftest import make_lightcurve, make_spectrum
 
@@ -248,3 +254,22 @@ def test_training_reduces_loss_and_reaches_both_encoders(rng, tmp_path):
                        log=lambda *_: None)
     assert hist["train"][-1] < hist["train"][0]
     assert isinstance(arr, PairArrays)
+
+
+def test_bundled_transceiver_weights():
+    """The shipped model loads through the registry (sha256) and generates finite, nested intervals."""
+    from astroembed.demo import load_sample_data
+
+    assert "transceiver" in ae.list_models()
+    m = ae.load_pretrained("transceiver", device="cpu")
+    assert isinstance(m, TransceiverModel) and 0.05 < float(m.calibration_temperature) < 20
+    data = load_sample_data()
+    lcs = data["bts"][:4]
+    E = m.embed_lightcurve(lcs)
+    assert E.shape == (4, m.embed_dim) and np.allclose(np.linalg.norm(E, axis=1), 1, atol=1e-5)
+    g = m.generate_spectrum(lcs, phase=0.0, n_samples=16, seed=0)
+    lo50, hi50 = g.interval(0.5)
+    lo90, hi90 = g.interval(0.9)
+    assert np.isfinite(g.samples).all() and np.all(lo90 <= lo50) and np.all(hi90 >= hi50)
+    S = m.embed_spectrum([s for s in data["osc_spectra"][:5] if s.redshift is not None])
+    assert np.isfinite(S).all()

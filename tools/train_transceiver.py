@@ -1,7 +1,8 @@
 """Train the Transceiver (MoE-MMVAE): pre-train on simulated pairs, or fine-tune on real OSC pairs.
 
 The JSON config has four keys, all used: ``model`` (a TransceiverConfig mapping, or null with
-``init_from``), ``init_from`` (a model directory to start from, or null), ``train`` (a TrainConfig
+``init_from``), ``init_from`` (a model directory to start from, or null; with both, its weights are loaded
+into the given config, which must have the same shapes), ``train`` (a TrainConfig
 mapping) and ``data``:
 
 * ``source``: ``"sim"`` (``sim_dir``; the last ``holdout_fraction`` of the events are never used — they are
@@ -54,8 +55,9 @@ def load_config(path) -> dict:
     if set(doc) != keys:
         raise ConfigError(f"{path}: keys must be exactly {sorted(keys)}; unknown {sorted(set(doc) - keys)}, "
                           f"missing {sorted(keys - set(doc))}")
-    if (doc["model"] is None) == (doc["init_from"] is None):
-        raise ConfigError(f"{path}: give exactly one of model (a new model) and init_from (a model directory)")
+    if doc["model"] is None and doc["init_from"] is None:
+        raise ConfigError(f"{path}: give model (a new model), init_from (a model directory) or both (init_from's "
+                          "weights in a model with the given config, e.g. another beta; shapes must match)")
     return doc
 
 
@@ -109,14 +111,17 @@ def main(argv=None) -> int:
     import torch
 
     from astroembed.models.transceiver import TransceiverConfig, TransceiverModel
-    from astroembed.models.transceiver.training import (TrainConfig, fit_calibration, split_by_object, train_model,
-                                                        usable_pairs)
+    from astroembed.models.transceiver.training import (
+        TrainConfig,
+        fit_calibration,
+        split_by_object,
+        train_model,
+        usable_pairs,
+    )
 
     torch.set_num_threads(a.threads)
     doc = load_config(a.config)
     if a.init_from is not None:
-        if doc["model"] is not None:
-            raise ConfigError(f"--init-from: {a.config} defines a new model (model is not null)")
         doc["init_from"] = a.init_from
     tc = TrainConfig.from_dict(doc["train"], where="train")
     if a.minutes is not None:
@@ -138,8 +143,12 @@ def main(argv=None) -> int:
 
         sim_dir = simulate_pairs(a.simulate, out / "sim", seed=a.sim_seed, workers=a.workers)
         log(f"simulated {a.simulate} pairs in {time.time() - t0:.0f}s")
-    model = (TransceiverModel.from_pretrained(doc["init_from"]) if doc["init_from"] is not None
-             else TransceiverModel(TransceiverConfig.from_dict(doc["model"], where="model")))
+    if doc["model"] is None:
+        model = TransceiverModel.from_pretrained(doc["init_from"])
+    else:
+        model = TransceiverModel(TransceiverConfig.from_dict(doc["model"], where="model"))
+        if doc["init_from"] is not None:  # same shapes, other training-only settings (e.g. beta)
+            model.load_state_dict(TransceiverModel.from_pretrained(doc["init_from"]).state_dict(), strict=True)
     torch.manual_seed(tc.seed)
     arr, table = training_data(data, model.config, data_root=a.data_root, sim_dir=sim_dir, cache_dir=a.cache_dir,
                                workers=a.workers, log=log)

@@ -36,7 +36,14 @@ from ...data.preprocess import preprocess_lightcurve, preprocess_spectrum
 from ..device import resolve_device
 from ..embedding import as_container_list, run_embedding
 from ..layers import wavelength_position
-from ..persistence import CONFIG_NAME, WEIGHTS_NAME, load_weights, read_config_file, save_weights, write_config_file
+from ..persistence import (
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    load_weights,
+    read_config_file,
+    save_weights,
+    write_config_file,
+)
 from .config import TransceiverConfig, config_sha256
 from .networks import LightCurveTokenizer, PerceiverEncoder, QueryDecoder, SinusoidalMLP, SpectrumTokenizer
 

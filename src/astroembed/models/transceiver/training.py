@@ -110,7 +110,6 @@ class PairArrays:
                              band_id=torch.zeros((len(idx), L), dtype=torch.long, device=device),
                              mask=t(self.lc_mask[idx, :L], torch.bool),
                              log_scale=torch.zeros(len(idx), device=device))
-        W = self.spec_flux.shape[1]
         sp = SpectrumBatch(flux=t(self.spec_flux[idx]), flux_err=t(self.spec_err[idx]),
                            wavelength=t(np.tile(self._grid, (len(idx), 1))),
                            mask=t(self.spec_mask[idx], torch.bool), log_scale=torch.zeros(len(idx), device=device))
@@ -179,13 +178,15 @@ def _augment(model, lc: LightCurveBatch, phase: torch.Tensor, gen: torch.Generat
 def _val_loss(model, data: PairArrays, batch_size: int, device) -> float:
     model.eval()
     tot, n = 0.0, 0
-    torch.manual_seed(0)
-    for s in range(0, len(data), batch_size):
-        idx = np.arange(s, min(len(data), s + batch_size))
-        lc, sp, ph = data.batch(idx, device)
-        loss, _ = model.loss(lc, sp, ph)
-        tot += float(loss) * len(idx)
-        n += len(idx)
+    devices = [torch.device(device).index or 0] if torch.device(device).type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):  # fixed noise for comparable values; training RNG untouched
+        torch.manual_seed(0)
+        for s in range(0, len(data), batch_size):
+            idx = np.arange(s, min(len(data), s + batch_size))
+            lc, sp, ph = data.batch(idx, device)
+            loss, _ = model.loss(lc, sp, ph)
+            tot += float(loss) * len(idx)
+            n += len(idx)
     return tot / max(n, 1)
 
 
