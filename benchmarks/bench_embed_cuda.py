@@ -17,16 +17,21 @@ import time
 import numpy as np
 
 
-def _sync_time(fn, repeats=5):
+def _sync(dev):
     import torch
 
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def _sync_time(fn, dev, repeats=5):
     fn()
-    torch.cuda.synchronize()
+    _sync(dev)
     ts = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         fn()
-        torch.cuda.synchronize()
+        _sync(dev)
         ts.append(time.perf_counter() - t0)
     return float(np.median(ts))
 
@@ -37,42 +42,45 @@ def main(a) -> int:
 
     import astroembed as ae
 
-    if not torch.cuda.is_available():
+    dry = getattr(a, "cuda_dry_run", False)
+    if not dry and not torch.cuda.is_available():
         print("# --cuda: no CUDA device visible; nothing to do")
         return 1
-    dev = torch.device("cuda")
-    print(f"# bench_embed --cuda: {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
+    dev = torch.device("cpu" if dry else "cuda")
+    name = "CPU dry run (code path check, not a measurement)" if dry else torch.cuda.get_device_name(0)
+    print(f"# bench_embed --cuda: {name}, torch {torch.__version__}")
     model = ae.load_pretrained("maven", device=dev)
-    dtypes = {"float32": None, "amp-bf16": torch.bfloat16, "amp-fp16": torch.float16}
-    n_small = 4000 if a.quick else 20_000
+    dtypes = {"float32": None, "amp-bf16": torch.bfloat16} if dry else {
+        "float32": None, "amp-bf16": torch.bfloat16, "amp-fp16": torch.float16}
+    n_small = 300 if dry else 4000 if a.quick else 20_000
     small = lsst_table(n_small, seed=1)
     cpu_model = ae.load_pretrained("maven")
     print("\n## encoder forward only (batches resident on the GPU)\n| lengths | batch | dtype | light curves/s |")
     print("|---|---|---|---|")
     for label, tab in (("LSST-like 100 points", small),
                        ("BTS-like 25 points", lsst_table(n_small, points=25, seed=2))):
-        for bs in ((1024, 4096) if a.quick else (1024, 4096, 16384)):
+        for bs in ((128,) if dry else (1024, 4096) if a.quick else (1024, 4096, 16384)):
             batches, _ = forward_batches(cpu_model, tab, bs)
             batches = [b.to(dev) for b in batches]
             n = sum(len(b) for b in batches)
             for name, dt in dtypes.items():
                 def run(dt=dt, batches=batches):
-                    with torch.inference_mode(), torch.autocast("cuda", dtype=dt, enabled=dt is not None):
+                    with torch.inference_mode(), torch.autocast(dev.type, dtype=dt, enabled=dt is not None):
                         for b in batches:
                             model.encode_lightcurves(b)
-                t = _sync_time(run, repeats=3)
+                t = _sync_time(run, dev, repeats=1 if dry else 3)
                 print(f"| {label} | {bs} | {name} | {n / t:,.0f} |", flush=True)
-    n_big = 20_000 if a.quick else 200_000
+    n_big = 300 if dry else 20_000 if a.quick else 200_000
     big = lsst_table(n_big, seed=3)
     print(f"\n## end to end ae.embed_table, LSST-like, {n_big:,} objects x 100 points (CPU prep + GPU)")
     print("| batch | dtype | light curves/s | max abs deviation from float32 |\n|---|---|---|---|")
     ref = None
-    for bs in (4096, 16384):
+    for bs in ((128,) if dry else (4096, 16384)):
         for name, dt in dtypes.items():
-            with torch.autocast("cuda", dtype=dt, enabled=dt is not None):
+            with torch.autocast(dev.type, dtype=dt, enabled=dt is not None):
                 t0 = time.perf_counter()
                 E = ae.embed_table(big, model, batch_size=bs, progress=False)[1]
-                torch.cuda.synchronize()
+                _sync(dev)
                 t = time.perf_counter() - t0
             if ref is None:
                 ref = E

@@ -168,3 +168,18 @@ def test_spectra_list_column_and_wide_layout(model, rng):
         ae.embed_table(bad, model, kind="spectrum")
     E = ae.embed_table(bad, model, kind="spectrum", errors="coerce")[1]
     assert np.isnan(E[2]).all() and np.isfinite(E[[0, 1, 3]]).all()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sort_rows_equals_lexsort(seed):
+    from astroembed.data.table_pack import sort_rows
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    o = rng.integers(0, 7, n)
+    t = rng.integers(0, 12, n).astype(float)  # many ties on (object, time)
+    bc, f, fe = rng.integers(0, 3, n), rng.integers(0, 3, n).astype(float), rng.integers(1, 3, n).astype(float)
+    if seed == 0:  # already grouped and time-sorted: the fast path
+        s = np.lexsort((t, o))
+        o, t, bc, f, fe = o[s], t[s], bc[s], f[s], fe[s]
+    np.testing.assert_array_equal(sort_rows(o, t, bc, f, fe), np.lexsort((fe, f, bc, t, o)))

@@ -51,8 +51,8 @@ def table_columns(table) -> dict[str, object]:
                 else table.column(name) for name in table.column_names}
     if hasattr(table, "colnames"):
         return {n: table[n] for n in table.colnames}
-    if hasattr(table, "columns") and hasattr(table, "iloc"):
-        return {str(c): table[c].to_numpy() for c in table.columns}
+    if hasattr(table, "columns") and hasattr(table, "iloc"):  # pandas: keep Series (fast factorize)
+        return {str(c): table[c] for c in table.columns}
     if isinstance(table, dict):
         return dict(table)
     raise TypeError(f"embed_table: expected a pandas DataFrame, pyarrow Table, astropy Table, dict of columns or "
@@ -98,8 +98,9 @@ def _spectra_from_columns(cols, id_column, errors, dropna):
         fname, ename = find_column(cols, "flux", SPECTRUM_COLUMNS), find_column(cols, "flux_err", SPECTRUM_COLUMNS)
         if fname is None:
             raise ValueError(f"table: wavelength list column {wname!r} found but no flux column; got {list(cols)}")
-        get = lambda name, i: np.asarray(cols[name][i].as_py() if hasattr(cols[name][i], "as_py")  # noqa: E731
-                                         else cols[name][i], dtype=np.float64)
+        lists = {c: cols[c].to_numpy() if hasattr(cols[c], "iloc") else cols[c] for c in (wname, fname, ename) if c}
+        get = lambda name, i: np.asarray(lists[name][i].as_py() if hasattr(lists[name][i], "as_py")  # noqa: E731
+                                         else lists[name][i], dtype=np.float64)
         rows = ((get(wname, i), get(fname, i), None if ename is None else get(ename, i)) for i in range(n))
     else:
         wide = [(float(m.group(1)), c) for c in cols if (m := _WIDE.match(str(c)))]
@@ -123,7 +124,8 @@ def _spectra_from_columns(cols, id_column, errors, dropna):
 
 
 def embed_table(table, model="maven", kind: str = "lightcurve", *, id_column: str = "object_id",
-                errors: str = "raise", batch_size: int = 64, progress: bool | None = None, normalize: bool = True,
+                errors: str = "raise", batch_size: int | None = None, progress: bool | None = None,
+                normalize: bool = True,
                 survey: str | None = None, dropna: bool = False, duplicates: str = "error"):
     """Embed every object of a table.
 
@@ -138,8 +140,9 @@ def embed_table(table, model="maven", kind: str = "lightcurve", *, id_column: st
         Object-id column (light curves: required; spectra: optional, default row numbers).
     errors : {"raise", "coerce"}
         Bad input raises naming the object id and table row, or gives that object a NaN row.
-    batch_size : int
-        Objects per forward pass (64: the fastest on a CPU in ``benchmarks/bench_embed.py``).
+    batch_size : int, optional
+        Objects per forward pass; ``None``: 64 on a CPU (the fastest in ``benchmarks/bench_embed.py
+        --batch-sweep``), 4096 on a GPU.
     survey, dropna, duplicates
         As for :class:`~astroembed.LightCurve` (bare band letters; drop non-finite rows; repeated
         (time, band) rows: ``"error"``, ``"keep"`` or ``"mean"``).
@@ -181,7 +184,7 @@ def _keep_values(cols, keep_columns, id_column, ids_in_order):
 
 
 def embed_parquet(in_path, out_path, model="maven", *, kind: str = "lightcurve", id_column: str = "object_id",
-                  chunk_rows: int = 200_000, keep_columns=(), errors: str = "raise", batch_size: int = 64,
+                  chunk_rows: int = 200_000, keep_columns=(), errors: str = "raise", batch_size: int | None = None,
                   progress: bool | None = None, overwrite: bool = False, **kwargs) -> int:
     """Stream a Parquet table through :func:`embed_table` into a Parquet file, with bounded memory.
 

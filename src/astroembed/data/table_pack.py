@@ -13,7 +13,7 @@ import numpy as np
 
 from .aliases import LIGHTCURVE_COLUMNS, find_column
 
-__all__ = ["pack_table", "read_lightcurve_columns", "as_float_column"]
+__all__ = ["pack_table", "read_lightcurve_columns", "as_float_column", "sort_rows"]
 
 
 def as_float_column(cols, name) -> np.ndarray:
@@ -35,7 +35,7 @@ def read_lightcurve_columns(cols: dict, survey: str | None = None) -> dict:
     if tname is None or bname is None:
         raise ValueError(f"table: needs a time column ({'/'.join(LIGHTCURVE_COLUMNS['time'])}) and a band column "
                          f"({'/'.join(LIGHTCURVE_COLUMNS['band'])}); got columns {list(cols)}")
-    out = {"time": as_float_column(cols, tname), "band": np.asarray(cols[bname]), "names": {"time": tname, "band": bname}}
+    out = {"time": as_float_column(cols, tname), "band": cols[bname], "names": {"time": tname, "band": bname}}
     if tname.lower() == "jd":
         out["time"] = out["time"] - 2400000.5
     out["survey"] = "ztf" if bname.lower() == "fid" and survey is None else survey
@@ -111,14 +111,13 @@ def pack_table(cols: dict, id_column: str, *, survey=None, dropna=False, duplica
     if id_column not in cols:
         raise ValueError(f"table: id_column {id_column!r} is not a column; got columns {list(cols)} "
                          "(pass id_column=...)")
-    raw_ids = np.asarray(cols[id_column], dtype=object)
-    obj, ids = pd.factorize(raw_ids, sort=False, use_na_sentinel=True)
+    obj, ids = _factorize(cols[id_column])
     if (obj < 0).any():
         raise ValueError(f"table row {int(np.flatnonzero(obj < 0)[0])}: missing object id in {id_column!r}")
     ids = np.asarray(ids)
     lc = read_lightcurve_columns(cols, survey)
     probs = _Problems(errors, ids, obj)
-    n = len(raw_ids)
+    n = len(obj)
     rows = np.arange(n)
     has_mag = "mag" in lc
     b, e = (lc["mag"], lc["mag_err"]) if has_mag else (lc["flux"], lc["flux_err"])
@@ -143,7 +142,7 @@ def pack_table(cols: dict, id_column: str, *, survey=None, dropna=False, duplica
     else:
         probs.rows(nonpos, f"{lc['names'][ename]!r} <= 0 (errors must be positive)")
     band_raw = lc["band"]
-    codes_raw, uniq_raw = pd.factorize(pd.Series(band_raw, dtype=object), sort=False)
+    codes_raw, uniq_raw = _factorize(band_raw)
     canon = []
     for j, u in enumerate(np.asarray(uniq_raw, dtype=object).tolist()):
         try:
@@ -162,7 +161,7 @@ def pack_table(cols: dict, id_column: str, *, survey=None, dropna=False, duplica
     r = rows[keep]
     t, bc, o = lc["time"][r], bcode[r], obj[r]
     f, fe = mag_to_flux(b[r], e[r]) if has_mag else (b[r], e[r])
-    order = np.lexsort((fe, f, bc, t, o))
+    order = sort_rows(o, t, bc, f, fe)
     t, bc, f, fe, o, r = t[order], bc[order], f[order], fe[order], o[order], r[order]
     if len(t) > 1 and duplicates != "keep":
         same = (t[1:] == t[:-1]) & (bc[1:] == bc[:-1]) & (o[1:] == o[:-1])
@@ -194,6 +193,43 @@ def pack_table(cols: dict, id_column: str, *, survey=None, dropna=False, duplica
     packed = PackedObservations(time=t[sel], flux=f[sel], flux_err=fe[sel], band_code=bc[sel], band_names=names,
                                 offsets=off)
     return ids, packed, ok, {int(i): probs.messages.get(int(i), "") for i in np.flatnonzero(probs.bad)}
+
+
+def _factorize(col):
+    """(codes, uniques) in order of first appearance; hash-based, fast on pandas/Arrow columns."""
+    import pandas as pd
+
+    if not isinstance(col, (pd.Series, pd.Index, pd.Categorical)) and hasattr(col, "to_pandas"):
+        col = col.to_pandas()  # pyarrow
+    if not isinstance(col, (pd.Series, pd.Index, pd.Categorical)):
+        arr = np.asarray(col)
+        col = arr if arr.dtype.kind in "iufb" else pd.Series(arr, dtype=object)
+    codes, uniq = pd.factorize(col, sort=False, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=object)
+
+
+def sort_rows(o, t, bc, f, fe) -> np.ndarray:
+    """The permutation of ``np.lexsort((fe, f, bc, t, o))`` (object, then time, band, flux, error; stable),
+    computed as two fast stable sorts plus a lexsort of only the rows that tie on (object, time)."""
+    order = np.argsort(o, kind="stable")  # linear time on a table already grouped by object
+    os_, ts = o[order], t[order]
+    if not np.all((os_[1:] != os_[:-1]) | (ts[1:] >= ts[:-1])):  # not time-sorted within objects
+        order = np.argsort(t, kind="stable")
+        order = order[np.argsort(o[order], kind="stable")]
+        os_, ts = o[order], t[order]
+    tie = (os_[1:] == os_[:-1]) & (ts[1:] == ts[:-1])
+    if tie.any():
+        in_group = np.zeros(len(order), dtype=bool)
+        in_group[1:] |= tie
+        in_group[:-1] |= tie
+        pos = np.flatnonzero(in_group)
+        start = np.ones(len(pos), dtype=bool)
+        start[1:] = ~tie[pos[1:] - 1]
+        gid = np.cumsum(start)
+        rows = order[pos]
+        sub = np.lexsort((rows, fe[rows], f[rows], bc[rows], gid))
+        order[pos] = rows[sub]
+    return order
 
 
 def _merge_duplicates(t, bc, f, fe, o, r, same):

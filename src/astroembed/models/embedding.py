@@ -24,7 +24,7 @@ import torch
 
 from ..data.collate import length_buckets
 
-__all__ = ["as_container_list", "run_embedding", "Prepared", "prepare_per_item", "prepare_lightcurves",
+__all__ = ["as_container_list", "run_embedding", "default_batch_size", "CPU_BATCH_SIZE", "GPU_BATCH_SIZE", "Prepared", "prepare_per_item", "prepare_lightcurves",
            "prepare_packed_lightcurves", "check_errors",
            "item_error", "PROGRESS_AUTO_THRESHOLD", "ERRORS_CHOICES"]
 
@@ -32,6 +32,17 @@ __all__ = ["as_container_list", "run_embedding", "Prepared", "prepare_per_item",
 PROGRESS_AUTO_THRESHOLD = 1000
 #: accepted values of ``errors=``
 ERRORS_CHOICES = ("raise", "coerce")
+#: ``batch_size=None`` on a CPU: the fastest of 16-256 for the bundled model on the BTS table
+#: (``benchmarks/bench_embed.py --batch-sweep``, docs/benchmarks.md); small batches keep the working set
+#: in cache and waste less padding
+CPU_BATCH_SIZE = 64
+#: ``batch_size=None`` on a GPU: large batches amortise kernel launches
+GPU_BATCH_SIZE = 4096
+
+
+def default_batch_size(device) -> int:
+    """The batch size used for ``batch_size=None`` on ``device``."""
+    return GPU_BATCH_SIZE if getattr(device, "type", str(device)) == "cuda" else CPU_BATCH_SIZE
 
 
 def check_errors(errors) -> str:
@@ -141,16 +152,18 @@ def prepare_lightcurves(items: Sequence, cfg, band_vocab) -> Prepared:
     return prepare_packed_lightcurves(pack_lightcurves([items[i] for i in ok]), cfg, band_vocab, ok, failures)
 
 
-def run_embedding(items: Sequence, *, encode: Callable, dim: int, device: torch.device, batch_size: int,
+def run_embedding(items: Sequence, *, encode: Callable, dim: int, device: torch.device, batch_size: int | None,
                   progress: bool | None, normalize: bool, desc: str, errors: str = "raise",
                   prepare: Callable[[Sequence], Prepared] | None = None, preprocess: Callable | None = None,
                   collate: Callable | None = None, length: Callable | None = None) -> np.ndarray:
     """Generic batched embedding loop; returns float32 C-contiguous (N, dim).
 
     Give ``prepare`` (vectorised) or ``preprocess`` + ``collate`` + ``length`` (per item).  Rows of items
-    that failed in ``errors="coerce"`` mode are NaN.
+    that failed in ``errors="coerce"`` mode are NaN.  ``batch_size=None``: :func:`default_batch_size`.
     """
     check_errors(errors)
+    if batch_size is None:
+        batch_size = default_batch_size(device)
     if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"batch_size: must be a positive integer, got {batch_size!r}")
     n = len(items)

@@ -55,7 +55,10 @@ class _OnnxStack:
         wrapper = _StackWithMask(stack).eval()
         x = torch.randn(2, 5, d_model)
         mask = torch.tensor([[True] * 5, [True, True, False, False, False]])
-        with tempfile.TemporaryDirectory() as tmp:
+        import warnings
+
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript-based exporter
             path = os.path.join(tmp, "stack.onnx")
             torch.onnx.export(wrapper, (x, mask), path, input_names=["x", "mask"], output_names=["h"],
                               dynamic_axes={"x": {0: "batch", 1: "length"}, "mask": {0: "batch", 1: "length"},
@@ -97,13 +100,21 @@ def optimize_for_inference(model: nn.Module, kind: str = "compile", *, threads: 
         raise ValueError(f"optimize_for_inference: {type(model).__name__} has no TransformerStack to optimise")
     if kind == "compile":
         for s in stacks:
-            s.forward = torch.compile(s.forward, dynamic=True)
+            compiled = torch.compile(_StackWithMask(s).forward, dynamic=True)  # no data-dependent branch
+
+            def forward(x, mask=None, _f=compiled):
+                return _f(x, torch.ones(x.shape[:2], dtype=torch.bool, device=x.device) if mask is None else mask)
+            s.forward = forward
     elif kind == "int8":
+        import warnings
+
         from torch.ao.quantization import quantize_dynamic
 
         if any(p.device.type != "cpu" for p in model.parameters()):
             raise ValueError("optimize_for_inference: kind='int8' runs on the CPU only; move the model first")
-        quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8, inplace=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # torch's deprecation notice of quantized tensors
+            quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8, inplace=True)
     else:
         n = threads or torch.get_num_threads()
         for s in stacks:

@@ -211,7 +211,7 @@ class MavenModel(nn.Module):
         finally:
             self.train(was_training)
 
-    def embed_lightcurve(self, objs, *, batch_size: int = 256, progress: bool | None = None,
+    def embed_lightcurve(self, objs, *, batch_size: int | None = None, progress: bool | None = None,
                          normalize: bool = True, errors: str = "raise") -> np.ndarray:
         """Embed light curves.
 
@@ -219,8 +219,9 @@ class MavenModel(nn.Module):
         ----------
         objs : LightCurve, table, or iterable of them
             One object or many (astropy Tables / DataFrames go through ``LightCurve.from_table``).
-        batch_size : int
+        batch_size : int, optional
             Objects per forward pass (sorted by length to minimise padding; the input order is restored).
+            ``None``: 64 on a CPU (the fastest measured, docs/benchmarks.md), 4096 on a GPU.
         progress : bool or None
             Show a tqdm bar; ``None`` = only for more than 1000 objects.
         normalize : bool
@@ -237,7 +238,7 @@ class MavenModel(nn.Module):
         return self._embed(as_container_list(objs, LightCurve, errors), "lightcurve", batch_size=batch_size,
                            progress=progress, normalize=normalize, errors=errors)
 
-    def embed_spectrum(self, objs, *, batch_size: int = 256, progress: bool | None = None,
+    def embed_spectrum(self, objs, *, batch_size: int | None = None, progress: bool | None = None,
                        normalize: bool = True, errors: str = "raise") -> np.ndarray:
         """Embed spectra; same conventions as :meth:`embed_lightcurve` (wavelengths in Å, observed or rest
         frame as the model's ``spectrum_preprocess.frame`` requires; ``errors="coerce"`` gives a NaN row
