@@ -240,7 +240,15 @@ def main(argv=None) -> int:
     p.add_argument("--finetune", nargs="*", default=[], help="labels of SimFM models to fine-tune (unfrozen)")
     p.add_argument("--tasks", nargs="+", default=["probe", "anomaly", "zero_shot"],
                    help="tasks to (re)compute; results of other tasks already in results.json are kept")
+    p.add_argument("--print-only", nargs="+", metavar="RESULTS_JSON",
+                   help="only print the tables of these results.json files (merged, in order)")
     a = p.parse_args(argv)
+    if a.print_only:
+        merged: dict = {}
+        for f in a.print_only:
+            merged |= json.loads(Path(f).read_text())
+        print_tables(merged)
+        return 0
     out = Path(a.out)
     (out / "emb").mkdir(parents=True, exist_ok=True)
     res_path = out / "results.json"

@@ -33,7 +33,14 @@ from ...data.containers import LightCurve
 from ...data.preprocess import ProcessedLightCurve, preprocess_lightcurve
 from ..device import resolve_device
 from ..embedding import as_container_list, run_embedding
-from ..persistence import CONFIG_NAME, WEIGHTS_NAME, load_weights, read_config_file, save_weights, write_config_file
+from ..persistence import (
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    load_weights,
+    read_config_file,
+    save_weights,
+    write_config_file,
+)
 from .config import SimFMConfig, config_sha256
 from .encoders import build_sequence_encoder, observation_inputs
 
