@@ -128,7 +128,7 @@ def test_embed_parquet_streams_in_chunks(model, table, tmp_path, chunk_rows):
     table.assign(redshift=np.arange(len(table)) * 0.001).to_parquet(src)
     out = tmp_path / f"out{chunk_rows}.parquet"
     n = embed_parquet(src, out, model, chunk_rows=chunk_rows, keep_columns=["redshift"], duplicates="mean")
-    from astroembed.embedding_files import read_embeddings
+    from astroembed.search.files import read_embeddings
 
     E, other, meta = read_embeddings(out)
     ids, E_ref = ae.embed_table(table, model, duplicates="mean")

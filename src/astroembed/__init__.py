@@ -25,6 +25,7 @@ _LAZY = {
     "EmbeddingIndex": ".search", "SearchResult": ".search",
     "cross_modal_search": ".tasks", "zero_shot_redshift": ".tasks", "knn_classify": ".tasks",
     "KNNClassification": ".tasks",
+    "AnomalyDetector": ".anomaly",
     "LightCurveEmbedder": ".sklearn", "SpectrumEmbedder": ".sklearn",
     "embed_table": ".table",
 }

@@ -192,7 +192,7 @@ def embed_parquet(in_path, out_path, model="maven", *, kind: str = "lightcurve",
     table sorted or grouped by ``id_column``); an object cut by a chunk boundary is carried over to the
     next chunk, and an id that reappears after its object was written raises (sort the table, or use
     :func:`astroembed.distributed.embed_dask`, which shuffles by id).  Output: ``object_id``,
-    ``embedding`` (fixed-size list of float32, as :func:`astroembed.embedding_files.write_embeddings`),
+    ``embedding`` (fixed-size list of float32, as :func:`astroembed.search.files.write_embeddings`),
     the first value per object of each of ``keep_columns``, and the model name in the schema metadata.
     Returns the number of objects written.  ``kwargs`` go to :func:`embed_table`.
     """

@@ -17,10 +17,11 @@ from typing import Any
 from ..._config import StrictConfig, check_choice, check_positive, config_sha256
 from ...data.preprocess import LightCurvePreprocessConfig, SpectrumPreprocessConfig
 from ...errors import ConfigError
+from ...labels import MAVEN5
 
 __all__ = [
-    "LightCurveEncoderConfig", "SpectrumEncoderConfig", "MetadataEncoderConfig", "MavenConfig",
-    "MODALITIES", "config_sha256",
+    "LightCurveEncoderConfig", "SpectrumEncoderConfig", "SpecFormerConfig", "MetadataEncoderConfig",
+    "MavenConfig", "MODALITIES", "config_sha256",
 ]
 
 #: canonical order of the modalities (pair names follow it, e.g. ``"lightcurve-spectrum"``)
@@ -128,12 +129,62 @@ class SpectrumEncoderConfig(StrictConfig):
 
 
 @dataclass(frozen=True)
+class SpecFormerConfig(StrictConfig):
+    """SpecFormer-style spectrum encoder (AstroCLIP, Parker+2024), see :mod:`.specformer`.
+
+    The spectrum on the preprocessing grid is standardised over its valid bins; the dropped mean and
+    standard deviation (plus ``log_scale``) form one extra token.  Overlapping patches of ``patch_size``
+    bins with stride ``patch_stride`` (``(n_bins - patch_size)`` must be a multiple of the stride) are
+    linearly embedded (flux + validity mask) and get a learned position vector each.  ``mask_chunks``
+    contiguous chunks of ``mask_chunk_len`` patches are hidden during masked-chunk pre-training
+    (:meth:`~.specformer.SpecFormerEncoder.masked_loss`: MSE on the masked patches only).
+    ``kind`` is always ``"specformer"``: it tells :class:`MavenConfig` which spectrum encoder to build.
+    """
+
+    kind: str = "specformer"
+    d_model: int = 96
+    n_layers: int = 4
+    n_heads: int = 4
+    ff_dim: int = 192
+    dropout: float = 0.1
+    patch_size: int = 20
+    patch_stride: int = 10
+    mask_chunks: int = 3
+    mask_chunk_len: int = 3
+    pooling: str = "mean"
+
+    def __post_init__(self):
+        w = "SpecFormerConfig"
+        check_choice(f"{w}.kind", self.kind, ("specformer",))
+        for k in ("d_model", "n_layers", "n_heads", "ff_dim", "patch_size", "patch_stride", "mask_chunks",
+                  "mask_chunk_len"):
+            _check_int(f"{w}.{k}", getattr(self, k))
+        _check_prob(f"{w}.dropout", self.dropout)
+        if self.d_model % self.n_heads:
+            raise ConfigError(f"{w}.n_heads: d_model={self.d_model} must be divisible by n_heads={self.n_heads}")
+        if self.patch_stride > self.patch_size:
+            raise ConfigError(f"{w}.patch_stride: {self.patch_stride} must be <= patch_size={self.patch_size}")
+        check_choice(f"{w}.pooling", self.pooling, _POOLING)
+
+    def n_patches(self, n_bins: int) -> int:
+        """Number of patch tokens on a grid of ``n_bins`` bins."""
+        return (n_bins - self.patch_size) // self.patch_stride + 1
+
+
+def _spectrum_config(value, where):
+    """A v1 :class:`SpectrumEncoderConfig` mapping, or a :class:`SpecFormerConfig` one (``kind``)."""
+    if isinstance(value, dict) and value.get("kind") == "specformer":
+        return _sub(SpecFormerConfig, value, where)
+    return _sub(SpectrumEncoderConfig, value, where)
+
+
+@dataclass(frozen=True)
 class MetadataEncoderConfig(StrictConfig):
     """Metadata encoder (Maven appendix A.2): a learned embedding of the class (``class_names``; index 0
     = unknown) plus an MLP of the redshift (``log1p(z)`` and a known-flag), followed by ``n_layers``
     hidden layers of width ``hidden_dim``."""
 
-    class_names: tuple = ("Ia", "II", "Ibc", "IIn", "SLSN-I")
+    class_names: tuple = MAVEN5
     hidden_dim: int = 64
     n_layers: int = 2
     dropout: float = 0.0
@@ -171,7 +222,7 @@ class MavenConfig(StrictConfig):
 
     embed_dim: int = 128
     lightcurve: LightCurveEncoderConfig | None = field(default_factory=LightCurveEncoderConfig)
-    spectrum: SpectrumEncoderConfig | None = field(default_factory=SpectrumEncoderConfig)
+    spectrum: SpectrumEncoderConfig | SpecFormerConfig | None = field(default_factory=SpectrumEncoderConfig)
     metadata: MetadataEncoderConfig | None = None
     lightcurve_preprocess: LightCurvePreprocessConfig | None = field(
         default_factory=lambda: LightCurvePreprocessConfig(max_length=128))
@@ -187,12 +238,13 @@ class MavenConfig(StrictConfig):
         if not isinstance(d, dict):
             raise ConfigError(f"{where}: expected a mapping, got {type(d).__name__}")
         d = dict(d)
-        for name, sub in (("lightcurve", LightCurveEncoderConfig), ("spectrum", SpectrumEncoderConfig),
-                          ("metadata", MetadataEncoderConfig),
+        for name, sub in (("lightcurve", LightCurveEncoderConfig), ("metadata", MetadataEncoderConfig),
                           ("lightcurve_preprocess", LightCurvePreprocessConfig),
                           ("spectrum_preprocess", SpectrumPreprocessConfig)):
             if name in d:
                 d[name] = _sub(sub, d[name], f"{where}.{name}")
+        if "spectrum" in d:
+            d["spectrum"] = _spectrum_config(d["spectrum"], f"{where}.spectrum")
         return super().from_dict(d, where=where)
 
     def __post_init__(self):
@@ -204,7 +256,10 @@ class MavenConfig(StrictConfig):
                           ("spectrum_preprocess", SpectrumPreprocessConfig)):
             v = getattr(self, name)
             if isinstance(v, dict):  # direct construction with a dict
-                object.__setattr__(self, name, v := cls.from_dict(v, where=f"{w}.{name}"))
+                v = _spectrum_config(v, f"{w}.{name}") if name == "spectrum" else cls.from_dict(v, where=f"{w}.{name}")
+                object.__setattr__(self, name, v)
+            if name == "spectrum" and isinstance(v, SpecFormerConfig):
+                continue
             if v is not None and not isinstance(v, cls):
                 raise ConfigError(f"{w}.{name}: expected {cls.__name__} or None, got {type(v).__name__}")
         if len(self.modalities) < 1:
@@ -228,7 +283,13 @@ class MavenConfig(StrictConfig):
                     raise ConfigError(f"{w}.band_vocab: use canonical band names ({b!r} -> {canon!r})")
             if len(set(self.band_vocab)) != len(self.band_vocab):
                 raise ConfigError(f"{w}.band_vocab: duplicated band in {self.band_vocab}")
-        if self.spectrum is not None and self.spectrum_preprocess.n_bins % self.spectrum.patch_size:
+        if isinstance(self.spectrum, SpecFormerConfig):
+            n = self.spectrum_preprocess.n_bins
+            if n < self.spectrum.patch_size or (n - self.spectrum.patch_size) % self.spectrum.patch_stride:
+                raise ConfigError(f"{w}.spectrum.patch_stride: (spectrum_preprocess.n_bins={n} - patch_size="
+                                  f"{self.spectrum.patch_size}) must be a non-negative multiple of "
+                                  f"patch_stride={self.spectrum.patch_stride}")
+        elif self.spectrum is not None and self.spectrum_preprocess.n_bins % self.spectrum.patch_size:
             raise ConfigError(f"{w}.spectrum.patch_size: {self.spectrum.patch_size} must divide "
                               f"spectrum_preprocess.n_bins={self.spectrum_preprocess.n_bins}")
         check_positive(f"{w}.logit_scale_max", self.logit_scale_max)

@@ -41,9 +41,10 @@ from ..persistence import (
     save_weights,
     write_config_file,
 )
-from .config import MavenConfig, config_sha256
+from .config import MavenConfig, SpecFormerConfig, config_sha256
 from .encoders import LightCurveEncoder, MetadataEncoder, SpectrumEncoder
 from .losses import LogitScales, clip_loss
+from .specformer import SpecFormerEncoder
 
 __all__ = ["MavenModel", "MetadataBatch", "Embeddings", "MODEL_TYPE"]
 
@@ -91,7 +92,10 @@ class MavenModel(nn.Module):
         c = config
         self.lightcurve_encoder = (LightCurveEncoder(c.lightcurve, c.embed_dim, len(c.band_vocab))
                                    if c.lightcurve is not None else None)
-        self.spectrum_encoder = SpectrumEncoder(c.spectrum, c.embed_dim) if c.spectrum is not None else None
+        if isinstance(c.spectrum, SpecFormerConfig):  # v2: SpecFormer-style encoder (specformer.py)
+            self.spectrum_encoder = SpecFormerEncoder(c.spectrum, c.embed_dim, c.spectrum_preprocess.n_bins)
+        else:
+            self.spectrum_encoder = SpectrumEncoder(c.spectrum, c.embed_dim) if c.spectrum is not None else None
         self.metadata_encoder = MetadataEncoder(c.metadata, c.embed_dim) if c.metadata is not None else None
         self.logit_scales = LogitScales(c.pairs, c.logit_scale_init, c.logit_scale_max, c.learn_logit_scale)
         self._class_index = ({n: i + 1 for i, n in enumerate(c.metadata.class_names)}
