@@ -70,7 +70,7 @@ def main(a) -> int:
                             model.encode_lightcurves(b)
                 t = _sync_time(run, dev, repeats=1 if dry else 3)
                 print(f"| {label} | {bs} | {name} | {n / t:,.0f} |", flush=True)
-    n_big = 300 if dry else 20_000 if a.quick else 200_000
+    n_big = 300 if dry else 20_000 if a.quick else 100_000
     big = lsst_table(n_big, seed=3)
     print(f"\n## end to end ae.embed_table, LSST-like, {n_big:,} objects x 100 points (CPU prep + GPU)")
     print("| batch | dtype | light curves/s | max abs deviation from float32 |\n|---|---|---|---|")
