@@ -84,8 +84,8 @@ def _plot(m: pd.DataFrame, path: Path, title: str):
 def stage_report(args):
     import json
 
-    from astroembed.models.applecider.config import AppleCiderTrainConfig
     from astroembed.models.applecider.bts import load_bts_applecider
+    from astroembed.models.applecider.config import AppleCiderTrainConfig
 
     out = Path(args.out)
     classes = list(AppleCiderTrainConfig.from_dict(json.loads(Path(args.config).read_text())).model.classes)

@@ -125,3 +125,45 @@ def test_unknown_model_type_is_a_clear_error(tmp_path):
     (d / "model.safetensors").write_bytes(b"")
     with pytest.raises(ConfigError, match="unknown model_type 'nope'"):
         ae.load_pretrained(d, device="cpu")
+
+
+def cross_package_private_imports(src: Path = SRC) -> list[tuple[str, str]]:
+    """(importer, target) pairs where a module imports an underscored module or name that belongs to
+    another subpackage (a helper used in two places must get a public name)."""
+    out = []
+    for p in src.rglob("*.py"):
+        mod = _module_name(p) if src == SRC else ".".join(p.relative_to(src.parent).with_suffix("").parts)
+        pkg = mod if p.name == "__init__.py" else mod.rsplit(".", 1)[0]
+        owner = ".".join(mod.split(".")[:2])
+        for node in ast.walk(ast.parse(p.read_text())):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                base = pkg.split(".")
+                target = ".".join(base[: len(base) - node.level + 1] + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if not target.startswith("astroembed"):
+                continue
+            for alias in node.names:
+                full = f"{target}.{alias.name}"
+                private = any(part.startswith("_") and not part.startswith("__") for part in full.split(".")[1:])
+                if private and ".".join(full.split(".")[:2]) != owner:
+                    out.append((mod, full))
+    return sorted(set(out))
+
+
+def test_private_import_check_finds_a_violation(tmp_path):
+    pkg = tmp_path / "astroembed"
+    (pkg / "a").mkdir(parents=True)
+    (pkg / "b").mkdir()
+    for f in ("__init__.py", "a/__init__.py", "b/__init__.py", "b/_helpers.py"):
+        (pkg / f).write_text("")
+    (pkg / "a" / "x.py").write_text("from ..b._helpers import thing\nfrom ..b import _helpers\n")
+    (pkg / "b" / "y.py").write_text("from ._helpers import thing\n")  # inside its own subpackage: fine
+    assert cross_package_private_imports(pkg) == [("astroembed.a.x", "astroembed.b._helpers"),
+                                                  ("astroembed.a.x", "astroembed.b._helpers.thing")]
+
+
+def test_no_module_imports_another_subpackages_private_names():
+    assert cross_package_private_imports() == []

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import astroembed
-from astroembed import _optional, search
-from astroembed.search import EmbeddingIndex, SearchResult, _faiss, _inputs, _torch
+from astroembed import search
+from astroembed.search import EmbeddingIndex, SearchResult, _faiss, _inputs, _optional, _torch
 from astroembed.search import index as index_module
 from astroembed.search import result as result_module
 

@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from astroembed import _optional, search
-from astroembed.search import EmbeddingIndex, _auto, _inputs
+from astroembed import search
+from astroembed.search import EmbeddingIndex, _auto, _inputs, _optional
 
 faiss = _optional.import_faiss()
 needs_faiss = pytest.mark.skipif(faiss is None, reason="faiss not installed")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import astroembed as ae
-from astroembed import _optional, search
-from astroembed.search import EmbeddingIndex
+from astroembed import search
+from astroembed.search import EmbeddingIndex, _optional
 from astroembed.tasks import KNNClassification, cross_modal_search, knn_classify, zero_shot_redshift
 
 faiss = _optional.import_faiss()

@@ -54,7 +54,6 @@ def _lc_data(a, log):
         lcs += list(sim)
     elif a.sim_n:
         from astroembed.simulate import simulate
-
         from astroembed.simulate.dataset import write_parquet
 
         t = time.time()
@@ -177,8 +176,12 @@ def main(argv=None) -> int:
     import torch
 
     from astroembed.models.maven import MavenConfig, MavenModel
-    from astroembed.train.pretrain_masked import (LCPretrainConfig, SpecPretrainConfig, pretrain_lightcurves,
-                                                  pretrain_spectra)
+    from astroembed.train.pretrain_masked import (
+        LCPretrainConfig,
+        SpecPretrainConfig,
+        pretrain_lightcurves,
+        pretrain_spectra,
+    )
 
     torch.set_num_threads(a.threads)
     if on_gpu:

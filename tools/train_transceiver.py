@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from astroembed._config import StrictConfig
+from astroembed.config import StrictConfig
 from astroembed.errors import ConfigError
 
 

@@ -29,7 +29,7 @@ from .data.aliases import SPECTRUM_COLUMNS, find_column
 from .data.table_pack import as_float_column, pack_table
 from .models.embedding import check_errors
 
-__all__ = ["embed_table", "embed_parquet", "table_columns"]
+__all__ = ["embed_table", "embed_parquet", "table_columns", "spectra_from_columns"]
 
 
 def _load_model(model):
@@ -86,7 +86,7 @@ def _embed_lightcurves(cols, model, id_column, *, errors, batch_size, progress, 
 _WIDE = re.compile(r"^(?:flux_?)?(\d+(?:\.\d*)?)$", re.IGNORECASE)
 
 
-def _spectra_from_columns(cols, id_column, errors, dropna):
+def spectra_from_columns(cols, id_column, errors, dropna):
     from .data.containers import Spectrum
 
     n = len(next(iter(cols.values()))) if cols else 0
@@ -163,7 +163,7 @@ def embed_table(table, model="maven", kind: str = "lightcurve", *, id_column: st
     if kind == "lightcurve":
         return _embed_lightcurves(cols, model, id_column, errors=errors, batch_size=batch_size, progress=progress,
                                   normalize=normalize, survey=survey, dropna=dropna, duplicates=duplicates)
-    ids, specs = _spectra_from_columns(cols, id_column, errors, dropna)
+    ids, specs = spectra_from_columns(cols, id_column, errors, dropna)
     return ids, model.embed_spectrum(specs, batch_size=batch_size, progress=progress, normalize=normalize,
                                      errors=errors)
 

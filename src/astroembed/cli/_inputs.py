@@ -137,10 +137,10 @@ def read_spectra(args, ids) -> list:
             raise CLIError(f"{path}: object {oid!r} has {len(rows)} spectra (data rows {T.rows_text(rows)}, column "
                            f"{idc!r}); give one spectrum per object (e.g. the latest one before classification)")
         df, _ = _one_row_per_object(df, path, idc, ids, args, "spectra")
-        from ..table import _spectra_from_columns  # one Spectrum per row (list columns or wide layout)
+        from ..table import spectra_from_columns  # one Spectrum per row (list columns or wide layout)
 
         try:
-            sids, specs = _spectra_from_columns({c: df[c].to_numpy() for c in df.columns}, idc, "raise", args.dropna)
+            sids, specs = spectra_from_columns({c: df[c].to_numpy() for c in df.columns}, idc, "raise", args.dropna)
         except (ValueError, TypeError) as exc:  # rows counted in the kept rows: name the file's data row
             msg = re.sub(r"table row (\d+)", lambda m: f"data row {df.index[int(m.group(1))]}", str(exc))
             raise CLIError(f"{path}: {msg}") from None

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._config import StrictConfig, check_choice, check_positive
+from ..config import StrictConfig, check_choice, check_positive
 from .containers import LightCurve, Spectrum
 from .resample import log_wavelength_grid, resample_flux_conserving
 

@@ -3,7 +3,7 @@
 A model family lives in ``astroembed/models/<family>/`` and is a ``torch.nn.Module`` with:
 
 * a class attribute ``model_type`` (the value written to ``config.json``),
-* ``config`` (a frozen :class:`~astroembed._config.StrictConfig` dataclass) and ``embed_dim``,
+* ``config`` (a frozen :class:`~astroembed.config.StrictConfig` dataclass) and ``embed_dim``,
 * ``embed_lightcurve(objs, *, batch_size, progress, normalize, errors)`` and/or ``embed_spectrum(...)``
   returning float32 (N, embed_dim) unit-norm arrays (a family without a modality raises
   ``NotImplementedError`` naming the modality; :attr:`modalities` says which it has),

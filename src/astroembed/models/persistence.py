@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .._config import config_sha256
+from ..config import config_sha256
 from ..errors import ConfigError
 
 __all__ = ["CONFIG_NAME", "WEIGHTS_NAME", "config_sha256", "read_model_type", "read_config_file",

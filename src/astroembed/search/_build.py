@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _optional
-from . import _auto
+from . import _auto, _optional
 from ._inputs import iter_checked_chunks
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 
 Private: users go through :class:`~astroembed.search.EmbeddingIndex`, which validates every input
 before it reaches faiss (faiss checks its arguments with bare ``assert`` s, gone under ``python -O``).
-faiss itself is imported by the caller at run time (:func:`astroembed._optional.import_faiss`), never
+faiss itself is imported by the caller at run time (:func:`astroembed.search._optional.import_faiss`), never
 when :mod:`astroembed.search` is imported.
 
 Internal ids are row positions ``0 .. ntotal-1`` (the order of ``add``); the mapping to user ids

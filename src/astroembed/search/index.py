@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _optional
-from . import _store
+from . import _optional, _store
 from ._build import build, fill, make_backend
 from ._inputs import (
     append_metadata,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._config import StrictConfig, check_positive
+from ..config import StrictConfig, check_positive
 
 __all__ = ["assemble", "AlignConfig", "clip_align"]
 

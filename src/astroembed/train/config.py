@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._config import StrictConfig, check_choice, check_int, check_number, check_positive
+from ..config import StrictConfig, check_choice, check_int, check_number, check_positive
 from ..errors import ConfigError
 from ..labels import MAVEN5
 from ..models.maven.config import MODALITIES, MavenConfig

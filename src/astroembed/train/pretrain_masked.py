@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._config import StrictConfig, check_positive
+from ..config import StrictConfig, check_positive
 
 __all__ = ["SpecPretrainConfig", "pretrain_spectra", "build_pool", "LCPretrainConfig", "pretrain_lightcurves"]
 
@@ -267,7 +267,6 @@ def pretrain_lightcurves(model, lightcurves, cfg: LCPretrainConfig, out_dir, *, 
     validation loss; returns the history."""
     import torch
 
-    from ..data.collate import collate_lightcurves
     from ..models.maven.masked_lc import MaskedLightCurveObjective, maven_lc_adapter
 
     enc = model.encoder("lightcurve")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..._config import StrictConfig, check_choice, check_int, check_number
+from ...config import StrictConfig, check_choice, check_int, check_number
 from ...errors import ConfigError
 from ..probes import CLASSIFICATION_PROBES, REGRESSION_PROBES
 

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..._config import StrictConfig, check_positive
+from ...config import StrictConfig, check_positive
 from ...errors import ConfigError
 
 __all__ = ["PhotometryConfig", "MetadataConfig", "SpectrumTowerConfig", "FusionConfig", "AppleCiderConfig",

@@ -23,9 +23,16 @@ from torch import nn
 from ...data.containers import LightCurve, Spectrum
 from ..device import resolve_device
 from ..embedding import run_embedding
-from ..persistence import CONFIG_NAME, WEIGHTS_NAME, load_weights, read_config_file, save_weights, write_config_file
+from ..persistence import (
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    config_sha256,
+    load_weights,
+    read_config_file,
+    save_weights,
+    write_config_file,
+)
 from .batch import CiderBatch, collate
-from ..persistence import config_sha256
 from .config import AppleCiderConfig
 from .features import metadata_matrix, photometry_tokens, spectrum_on_grid
 from .towers import MetadataTower, MixtureOfExperts, PhotometryTower, SpectraNet

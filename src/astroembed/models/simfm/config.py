@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..._config import StrictConfig, check_choice, check_positive, config_sha256
+from ...config import StrictConfig, check_choice, check_positive, config_sha256
 from ...data.preprocess import LightCurvePreprocessConfig
 from ...errors import ConfigError
 

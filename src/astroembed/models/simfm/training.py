@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..._config import StrictConfig, check_choice, check_positive
+from ...config import StrictConfig, check_choice, check_positive
 from ...errors import ConfigError
 from .model import SimFMModel
 

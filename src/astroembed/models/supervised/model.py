@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..._config import StrictConfig, config_sha256
+from ...config import StrictConfig, config_sha256
 from ...errors import ConfigError
 from ..device import resolve_device
 from ..maven.config import MavenConfig

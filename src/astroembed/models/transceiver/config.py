@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..._config import StrictConfig, check_positive, config_sha256
+from ...config import StrictConfig, check_positive, config_sha256
 from ...data.preprocess import LightCurvePreprocessConfig, SpectrumPreprocessConfig
 from ...errors import ConfigError
 

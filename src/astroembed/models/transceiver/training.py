@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..._config import StrictConfig, check_positive
+from ...config import StrictConfig, check_positive
 from ...data.collate import LightCurveBatch, SpectrumBatch
 from ...errors import ConfigError
 

@@ -5,7 +5,7 @@ Every optional import in astroembed goes through this module, so that
 * ``import astroembed`` never imports faiss (or any other extra),
 * a missing extra gives one error message that names the ``pip install`` command, and
 * tests can simulate a missing extra by monkeypatching a single function
-  (``monkeypatch.setattr(astroembed._optional, "import_faiss", lambda: None)``).
+  (``monkeypatch.setattr(astroembed.search._optional, "import_faiss", lambda: None)``).
 
 Callers must use ``_optional.import_faiss()`` through the module attribute (not
 ``from ._optional import import_faiss``) so that such a monkeypatch takes effect.
