@@ -1,6 +1,6 @@
 """Scaling: wall time to embed and index N light curves, N = 1e3 … 1e6; checks that it is linear.
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_scaling.py [--sizes 1000 10000 100000] [--model tiny] [--quick]
+    OMP_NUM_THREADS=1 python benchmarks/bench_scaling.py [--sizes 1000 10000 100000] [--model tiny] [--path table] [--quick]
 
 Light curves are generated once per size (not timed); the time to build the containers is reported
 separately.  Linearity: the fitted exponent b of time ∝ N^b (log-log least squares) is printed; 1.0 is
@@ -26,6 +26,9 @@ def main(argv=None):
     p.add_argument("--model", default="tiny", choices=["tiny", "default"])
     p.add_argument("--length", type=int, default=32)
     p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--path", default="containers", choices=["containers", "table"],
+                   help="containers: LightCurve objects + embed_lightcurve; table: one long DataFrame + "
+                        "ae.embed_table (no per-object containers in memory)")
     p.add_argument("--quick", action="store_true")
     a = p.parse_args(argv)
     if a.quick:
@@ -41,15 +44,24 @@ def main(argv=None):
     if EmbeddingIndex is not None:
         EmbeddingIndex(E0, metric="cosine")
     print(f"# bench_scaling: {hardware()}")
-    print(f"# model={a.model}, length={a.length}, batch={a.batch_size}")
-    print("| N | containers s | embed s | index s | total s | objects/s | peak RSS MB |")
+    print(f"# model={a.model}, length={a.length}, batch={a.batch_size}, path={a.path}")
+    print("| N | build input s | embed s | index s | total s | objects/s | peak RSS MB |")
     print("|---|---|---|---|---|---|---|")
     ns, ts = [], []
     for n in a.sizes:
         t0 = time.perf_counter()
-        lcs = synthetic_lightcurves(n, a.length, seed=n)
-        t1 = time.perf_counter()
-        E = model.embed_lightcurve(lcs, batch_size=a.batch_size, progress=False)
+        if a.path == "table":
+            from bench_embed import lsst_table
+
+            import astroembed as ae
+
+            lcs = lsst_table(n, points=a.length, seed=n)
+            t1 = time.perf_counter()
+            E = ae.embed_table(lcs, model, batch_size=a.batch_size, progress=False)[1]
+        else:
+            lcs = synthetic_lightcurves(n, a.length, seed=n)
+            t1 = time.perf_counter()
+            E = model.embed_lightcurve(lcs, batch_size=a.batch_size, progress=False)
         t2 = time.perf_counter()
         if EmbeddingIndex is not None:
             idx = EmbeddingIndex(E, metric="cosine")

@@ -20,13 +20,38 @@ def test_survey_hint_and_fid():
     assert resolve_band("g", survey="lsst") == "lsstg"
 
 
-def test_wavelengths_match_real_filters():
-    wl = dict(zip(["ztfg", "ztfr", "ztfi", "lsstu", "lssty"],
-                  band_wavelength(["ztfg", "ztfr", "ztfi", "lsstu", "lssty"])))
-    assert abs(wl["ztfg"] - 4750) < 60 and abs(wl["ztfr"] - 6370) < 60 and abs(wl["ztfi"] - 7900) < 80
-    assert abs(wl["lsstu"] - 3670) < 100 and abs(wl["lssty"] - 9710) < 100
-    # wavelengths increase through each survey's bands
-    for survey, letters in (("lsst", "ugrizy"), ("sdss", "ugriz"), ("ps1", "grizy")):
+SPECLITE_BANDS = {  # registry name -> speclite filter whose photon-weighted mean wavelength it must equal
+    **{f"lsst{b}": f"lsst2023-{b}" for b in "ugrizy"}, **{f"sdss{b}": f"sdss2010-{b}" for b in "ugriz"},
+    **{f"ps1{b}": f"panstarrs-{b}" for b in "grizy"}, "bessellb": "bessell-B", "bessellv": "bessell-V",
+    "bessellr": "bessell-R", "besselli": "bessell-I", "2massj": "twomass-J", "2massks": "twomass-Ks",
+}
+
+
+@pytest.mark.parametrize("band,filter_name", sorted(SPECLITE_BANDS.items()))
+def test_registry_wavelengths_are_the_filter_curves_effective_wavelengths(band, filter_name):
+    """The registry numbers are recomputed from the real filter curves (speclite), not retyped."""
+    speclite_filters = pytest.importorskip("speclite.filters")
+    curve = speclite_filters.load_filter(filter_name)
+    assert band_wavelength(band) == pytest.approx(curve.effective_wavelength.to_value("Angstrom"), abs=0.1)
+
+
+def test_ztf_registry_wavelengths_against_the_shipped_curves():
+    """ZTF uses SVO lambda_eff (see data/bands.py): within 80 Å of the photon-weighted mean of the shipped
+    P48 total-throughput curves, and in the right order."""
+    from importlib import resources
+
+    from astropy.table import Table
+
+    for b in "gri":
+        t = Table.read(str(resources.files("astroembed") / "_package_data" / "filters" / f"ztf{b}.ecsv"))
+        w, r = np.asarray(t["wavelength"], float), np.asarray(t["transmission"], float)
+        photon_mean = np.trapezoid(w * w * r, w) / np.trapezoid(w * r, w)
+        assert abs(band_wavelength(f"ztf{b}") - photon_mean) < 80, b
+    assert np.all(np.diff(band_wavelength(["ztfg", "ztfr", "ztfi"])) > 1000)
+
+
+def test_wavelengths_increase_through_each_survey():
+    for survey, letters in (("lsst", "ugrizy"), ("sdss", "ugriz"), ("ps1", "grizy"), ("ztf", "gri")):
         w = band_wavelength([f"{survey}{b}" for b in letters])
         assert np.all(np.diff(w) > 0), survey
 

@@ -11,20 +11,21 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score, precision_score, r2_score, recall_score
 
+from astroembed.cli import main
+from astroembed.cli.evaluate import register as add_evaluate_subparser
+from astroembed.cli.evaluate import run_evaluate
 from astroembed.evaluate import (
     classification_metrics,
     confusion_matrices,
     cross_validate_probe,
     evaluate_embeddings,
     evaluate_model,
-    knn_redshift,
     limited_scenario,
     outer_splits,
     redshift_metrics,
     retrieval_metrics,
     retrieval_ranks,
 )
-from astroembed.evaluate.cli import add_evaluate_subparser, main, run_evaluate_cli
 
 EXCERPT = Path(__file__).parent / "data" / "excerpt"
 
@@ -124,14 +125,26 @@ def test_retrieval_constructed_cases():
     assert retrieval_ranks(np.array([[1.0, 0]]), g, ["x"], ["y", "x", "y", "x"]).tolist() == [1]
 
 
-def test_knn_redshift():
-    ref = np.eye(3)
-    z, err = knn_redshift(np.array([[1.0, 0, 0]]), ref, [0.1, 0.5, 0.9], k=1)
-    assert z[0] == pytest.approx(0.1) and err[0] == 0
-    z, _ = knn_redshift(np.array([[1.0, 0.01, 0]]), ref, [0.1, 0.5, 0.9], k=3)
-    assert 0.1 < z[0] < 0.2  # distance weighting pulls towards the nearest reference
-    z, _ = knn_redshift(np.random.default_rng(0).normal(size=(5, 3)), ref, [0.3, 0.3, 0.3], k=100)
-    np.testing.assert_allclose(z, 0.3)
+def test_zero_shot_rows_come_from_tasks_zero_shot_redshift(monkeypatch):
+    """The evaluation's zero-shot kNN is astroembed.tasks.zero_shot_redshift (one implementation): a spy sees
+    every fold (training part as references, test part as queries), and the row is scored on its output."""
+    import astroembed.tasks as tasks
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 4))
+    z = np.linspace(0.01, 0.4, 40)
+    calls = []
+
+    def spy(q, r, zr, k=100, **kw):
+        calls.append((len(q), len(r), k))
+        return np.full(len(q), 0.5), np.zeros(len(q))  # a constant guess: L1 = mean |z - 0.5|
+
+    monkeypatch.setattr(tasks, "zero_shot_redshift", spy)
+    rep = evaluate_embeddings(X, redshifts=z, n_splits=4, hyperparams="fixed", scenarios=("full",),
+                              regression_probes=(), zero_shot_k=100)
+    assert len(calls) == 4 and all(nq + nr == 40 and k == nr for nq, nr, k in calls)  # k clipped to the references
+    row = rep.get(task="zero-shot redshift", metric="l1")
+    assert row["mean"] == pytest.approx(np.mean(np.abs(z - 0.5)), rel=0.05)
 
 
 # ---------------------------------------------------------------- no leakage ---------------------
@@ -254,7 +267,7 @@ def test_evaluate_model_on_excerpt_writes_outputs(tmp_path):
 
 def test_cli_function_on_stand_in(tmp_path, capsys, monkeypatch):
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
-    rc = main(["--model", "test_evaluate:make_stand_in", "--data", "ztf_bts", "--data-dir", str(EXCERPT),
+    rc = main(["evaluate", "--model", "test_evaluate:make_stand_in", "--data", "ztf_bts", "--data-dir", str(EXCERPT),
                "--out", str(tmp_path / "ev"), "--n-splits", "3", "--n-draws", "2", "--n-labelled", "20",
                "--hyperparams", "fixed", "--no-plots"])
     assert rc == 0
@@ -267,18 +280,18 @@ def test_cli_function_on_stand_in(tmp_path, capsys, monkeypatch):
     add_evaluate_subparser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["evaluate", "--model", "features", "--data", "foundation", "--data-dir", str(EXCERPT),
                               "--out", str(tmp_path / "ev2"), "--quick"])
-    assert args.func is run_evaluate_cli
+    assert args.func is run_evaluate
     # foundation is all-Ia: no classification; redshift probes still run
     assert args.func(args) == 0
     d = json.loads((tmp_path / "ev2" / "results.json").read_text())
     assert {r["task"] for r in d["results"]} == {"redshift", "zero-shot redshift"}
     with pytest.raises(SystemExit):
-        main(["--model", "features", "--data", "nope", "--out", str(tmp_path)])
+        main(["evaluate", "--model", "features", "--data", "nope", "--out", str(tmp_path)])
 
 
 def test_load_dataset_reads_simulated_parquet_dir(tmp_path):
     import astroembed.simulate as sim
-    from astroembed.evaluate.cli import load_dataset
+    from astroembed.evaluate.loading import load_dataset
 
     ds = sim.simulate(n=8, survey="ztf", seed=5)
     sim.write_parquet(ds, tmp_path / "s")
@@ -289,7 +302,7 @@ def test_load_dataset_reads_simulated_parquet_dir(tmp_path):
 
 def test_load_model_from_run_directories(tmp_path):
     """`--model DIR` loads a trained CLIP run or the supervised baseline's run from its config.json."""
-    from astroembed.evaluate.cli import load_model
+    from astroembed.evaluate.loading import load_model
     from astroembed.models.maven.config import LightCurveEncoderConfig, MavenConfig
     from astroembed.models.maven.model import MavenModel
     from astroembed.models.supervised import SupervisedLightCurveModel, SupervisedModelConfig
@@ -301,3 +314,108 @@ def test_load_model_from_run_directories(tmp_path):
     MavenModel(enc).save_pretrained(tmp_path / "clip")
     assert isinstance(load_model(str(tmp_path / "sup")), SupervisedLightCurveModel)
     assert isinstance(load_model(str(tmp_path / "clip")), MavenModel)
+
+
+def _tiny_clip_dir(path):
+    from astroembed.models.maven.config import LightCurveEncoderConfig, MavenConfig
+    from astroembed.models.maven.model import MavenModel
+
+    enc = MavenConfig(embed_dim=8, lightcurve=LightCurveEncoderConfig(d_model=8, n_layers=1, n_heads=2, ff_dim=8),
+                      spectrum=None, spectrum_preprocess=None)
+    MavenModel(enc).save_pretrained(path)
+    return path
+
+
+def test_shipped_model_is_not_scored_on_its_fine_tuning_objects(tmp_path, capsys):
+    """Regression: `evaluate --model maven --data ztf_bts` scored the release model on its own training objects."""
+    import pandas as pd
+
+    from astroembed.datasets import load_ztf_bts
+    from astroembed.evaluate.loading import check_unseen, load_model
+
+    ds = load_ztf_bts(EXCERPT)
+    ids = ds.object_ids.astype(str)
+    d = _tiny_clip_dir(tmp_path / "m")
+    split = np.where(np.arange(len(ids)) % 3 == 0, "not used (demo object or not loadable)",
+                     np.where(np.arange(len(ids)) % 3 == 1, "train", "val"))
+    pd.DataFrame({"dataset": "ztf_bts", "object_id": ids, "label": ds.labels, "crossfit_fold": 0,
+                  "release_split": split}).to_csv(d / "folds.csv", index=False)
+    model = load_model(str(d))
+    sub = check_unseen(model, ds, "ztf_bts", name=str(d))
+    assert sorted(sub.object_ids.astype(str)) == sorted(ids[split.astype(str) == split[0]])
+    assert "evaluating only the" in capsys.readouterr().err
+    assert check_unseen(model, ds, "osc", name=str(d)) is ds  # other data set: nothing to exclude
+    with pytest.warns(UserWarning, match="optimistic"):
+        assert len(check_unseen(model, ds, "ztf_bts", name=str(d), allow=True)) == len(ds)
+    # every object was seen: the command refuses (exit 2, one line naming the way out)
+    pd.DataFrame({"dataset": "ztf_bts", "object_id": ids, "label": ds.labels, "crossfit_fold": 0,
+                  "release_split": "train"}).to_csv(d / "folds.csv", index=False)
+    assert main(["evaluate", "--model", str(d), "--data", "ztf_bts", "--data-dir", str(EXCERPT),
+                 "--out", str(tmp_path / "ev"), "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert "fine-tune" in err and "astroembed crossfit" in err and "--allow-training-objects" in err
+
+
+def test_bundled_maven_folds_mark_its_training_objects():
+    """The release weights ship the ids they were fitted on; the demo objects are not among them."""
+    from astroembed.demo import demo_object_ids
+    from astroembed.evaluate.loading import training_objects
+    from astroembed.models.registry import bundled_weights_dir
+
+    used = training_objects(bundled_weights_dir() / "maven", "ztf_bts")
+    assert len(used) > 1000
+    assert not used & set(demo_object_ids()["ztf_bts"])
+
+
+def _with_uv_only_spectrum(ds, row=0):
+    """The data set with item ``row``'s spectrum replaced by one covering only 1500-3000 Å."""
+    import astroembed as ae
+
+    sp = list(ds.spectra)
+    old = sp[row]
+    wl = np.linspace(1500.0, 3000.0, 200)
+    sp[row] = ae.Spectrum(wl, np.ones_like(wl), np.full_like(wl, 0.1), object_id=old.object_id)
+    ds.spectra = sp
+    return ds
+
+
+def test_one_unusable_spectrum_does_not_abort_the_evaluation(tmp_path, capsys):
+    """Regression: one UV-only OSC spectrum made `astroembed evaluate --data osc` fail for the whole batch."""
+    from astroembed.datasets import load_osc_pairs
+    from astroembed.models.maven.config import LightCurveEncoderConfig, MavenConfig, SpectrumEncoderConfig
+    from astroembed.models.maven.model import MavenModel
+
+    ds = _with_uv_only_spectrum(load_osc_pairs(EXCERPT), row=2)
+    bad_id = str(ds.object_ids[2])
+    model = MavenModel(MavenConfig(embed_dim=8, lightcurve=LightCurveEncoderConfig(d_model=8, n_layers=1, n_heads=2,
+                                                                                  ff_dim=8),
+                                   spectrum=SpectrumEncoderConfig(d_model=8, n_layers=1, n_heads=2, ff_dim=8,
+                                                                  patch_size=16))).eval()
+    with pytest.raises(ValueError, match="1500|wavelength|bins"):
+        model.embed_spectrum(ds.spectra)  # the model itself refuses the batch
+    rep = evaluate_model(model, ds, n_splits=3, n_draws=2, n_labelled=16, hyperparams="fixed",
+                         scenarios=("full",), class_sets={"3-way": ("Ia", "II", "IIn")})
+    info = rep.info["not_embeddable"]  # the injected one and the excerpt's real UV-only spectrum (PTF10bgl)
+    assert info["n"] == 2 and info["by_modality"] == {"spectrum": 2}
+    assert {(d["object_id"], d["row"]) for d in info["items"]} == {
+        (bad_id, 2), ("PTF10bgl", ds.object_ids.tolist().index("PTF10bgl"))}
+    assert rep.info["n_items"] == len(ds) - 2
+    assert "cannot be embedded" in capsys.readouterr().err
+
+
+def test_coerce_path_keeps_alignment():
+    """With a model that takes errors="coerce", the NaN row is dropped and the other rows stay aligned."""
+    from astroembed.evaluate.embedding import embed_items
+
+    class Coercing:
+        modalities = ("lightcurve",)
+
+        def embed_lightcurve(self, objs, *, errors="raise", batch_size=None, progress=None):
+            E = np.array([[float(o), 1.0] for o in objs])
+            if errors == "coerce":
+                E[np.array(objs) < 0] = np.nan
+            return E
+
+    E, dropped = embed_items(Coercing(), "lightcurve", [3, -1, 5])
+    assert list(dropped) == [1]
+    np.testing.assert_array_equal(E[[0, 2], 0], [3.0, 5.0])

@@ -95,3 +95,55 @@ def test_spectrum_table_round_trip():
     s = ae.Spectrum(wavelength=np.linspace(4000, 8000, 20), flux=np.linspace(-1, 1, 20),
                     flux_err=np.full(20, 0.1), redshift=0.2, mjd=59000.0, object_id="s1")
     assert ae.Spectrum.from_table(s.to_table()).equals(s)
+
+
+def _alert_packet():
+    """A ZTF alert packet in the shape of the ZTF Avro schema (fields trimmed to those we read + a few)."""
+    prv = [
+        {"candid": 1001, "jd": 2459000.70, "fid": 1, "magpsf": 19.4, "sigmapsf": 0.12, "diffmaglim": 20.5},
+        {"candid": None, "jd": 2459001.71, "fid": 2, "magpsf": None, "sigmapsf": None, "diffmaglim": 20.1},
+        {"candid": 1003, "jd": 2459002.69, "fid": 2, "magpsf": 19.0, "sigmapsf": 0.09, "diffmaglim": 20.4},
+        {"candid": 1004, "jd": 2459004.72, "fid": 1, "magpsf": 18.8, "sigmapsf": 0.07, "diffmaglim": 20.6},
+    ]
+    cand = {"candid": 1005, "jd": 2459006.70, "fid": 2, "magpsf": 18.6, "sigmapsf": 0.06, "ra": 150.1,
+            "dec": 2.2, "programid": 1}
+    return {"schemavsn": "3.3", "publisher": "ZTF (www.ztf.caltech.edu)", "objectId": "ZTF21abcdefg",
+            "candid": 1005, "candidate": cand, "prv_candidates": prv, "cutoutScience": None}
+
+
+def test_lightcurve_from_real_ztf_alert_packet():
+    """Regression: a whole alert packet (objectId, candidate, prv_candidates) was rejected."""
+    lc = ae.LightCurve.from_ztf_alert(_alert_packet())
+    assert lc.object_id == "ZTF21abcdefg"
+    assert len(lc) == 4  # 3 previous detections (the upper limit dropped) + the current candidate
+    np.testing.assert_allclose(lc.time, [59000.20, 59002.19, 59004.22, 59006.20], atol=1e-9)
+    assert list(lc.band) == ["ztfg", "ztfr", "ztfg", "ztfr"]
+    np.testing.assert_allclose(lc.mag, [19.4, 19.0, 18.8, 18.6])
+    # the candidate repeated in prv_candidates (as some brokers do) is kept once
+    pkt = _alert_packet()
+    pkt["prv_candidates"].append(dict(pkt["candidate"]))
+    assert len(ae.LightCurve.from_ztf_alert(pkt)) == 4
+    # null prv_candidates (first alert of an object)
+    pkt = _alert_packet()
+    pkt["prv_candidates"] = None
+    assert len(ae.LightCurve.from_ztf_alert(pkt)) == 1
+    with pytest.raises(ValueError, match=r"detection row 0 \(candid 7\) lacks \['sigmapsf'\]"):
+        ae.LightCurve.from_ztf_alert({"objectId": "x", "candidate": {"candid": 7, "jd": 2459000.5, "fid": 1,
+                                                                     "magpsf": 19.0}})
+
+
+def test_bare_band_letters_warn_without_survey(monkeypatch):
+    from astroembed.data import bands
+
+    monkeypatch.setattr(bands, "_WARNED_LETTERS", set())
+    with pytest.warns(UserWarning, match=r"band 'g' is ambiguous.*'sdssg'.*'ztf'"):
+        lc = ae.LightCurve(time=[1.0, 2.0, 3.0], band=["g", "g", "g"], mag=[18.0, 18.1, 18.2],
+                           mag_err=[0.1, 0.1, 0.1])
+    assert set(lc.band) == {"sdssg"}
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lc = ae.LightCurve(time=[1.0, 2.0], band=["g", "r"], mag=[18.0, 18.1], mag_err=[0.1, 0.1], survey="ztf")
+        assert list(lc.band) == ["ztfg", "ztfr"]
+        ae.LightCurve(time=[1.0, 2.0], band=["g", "g"], mag=[18.0, 18.1], mag_err=[0.1, 0.1])  # warned once only

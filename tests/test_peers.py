@@ -63,7 +63,7 @@ def test_embeddings_path():
 
 
 def test_load_peer_embeddings_aligns_and_masks(tmp_path):
-    from astroembed.embedding_files import write_embeddings
+    from astroembed.search.files import write_embeddings
 
     E = np.arange(12, dtype=np.float32).reshape(4, 3)
     ids = np.array(["ZTFc", "ZTFa", "ZTFd", "ZTFb"])

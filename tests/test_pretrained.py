@@ -185,7 +185,7 @@ def test_cli_models_embed_search_redshift(fake_bundle, tmp_path, rng, capsys):
     out = tmp_path / "emb.parquet"
     assert main(["embed", str(tmp_path / "lcs.csv"), "--kind", "lightcurve", "--model", "tiny",
                  "--out", str(out)]) == 0
-    from astroembed.embedding_files import read_embeddings, write_embeddings
+    from astroembed.search.files import read_embeddings, write_embeddings
 
     E, cat, meta = read_embeddings(out)
     assert E.shape == (6, 8) and cat["object_id"].tolist() == [f"obj{i}" for i in range(6)]
@@ -235,3 +235,32 @@ def test_bundled_weights_contract(name):
     assert np.isfinite(z).all() and (z_err >= 0).all()
     scores, ids = ae.cross_modal_search(E[:2], ae.EmbeddingIndex(S), k=3)
     assert scores.shape == ids.shape == (2, 3)
+
+
+def test_missing_local_run_dir_fails_fast_naming_both_readings(tmp_path, monkeypatch):
+    """Regression: 'runs/x' that does not exist was tried as a Hub repo for ~25 s of retries."""
+    import time
+
+    import astroembed as ae
+    from astroembed.errors import ModelNotFoundError
+
+    (tmp_path / "runs").mkdir()
+    monkeypatch.chdir(tmp_path)
+    t0 = time.perf_counter()
+    with pytest.raises(ModelNotFoundError, match=r"neither a local model directory.*runs/maven_sim_pretrain.*"
+                                                 r"nor a registered name.*looks like a local path"):
+        ae.load_pretrained("runs/maven_sim_pretrain")
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_unreachable_hub_fails_fast_naming_both_readings(tmp_path, monkeypatch):
+    import astroembed as ae
+    from astroembed.errors import OfflineError
+    from astroembed.models import hub
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(hub, "_hf_offline", lambda: False)
+    monkeypatch.setattr(hub, "_hub_reachable", lambda timeout=3.0: False)
+    with pytest.raises(OfflineError, match=r"neither a local model directory.*as a Hugging Face Hub repo id.*"
+                                           r"Hub is unreachable"):
+        ae.load_pretrained("someorg/somemodel", cache_dir=tmp_path / "cache")

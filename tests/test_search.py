@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 import astroembed
 from astroembed import _optional, search
-from astroembed.search import EmbeddingIndex, SearchResult
+from astroembed.search import EmbeddingIndex, SearchResult, _faiss, _inputs, _torch
+from astroembed.search import index as index_module
+from astroembed.search import result as result_module
 
 faiss = _optional.import_faiss()
 needs_faiss = pytest.mark.skipif(faiss is None, reason="faiss not installed")
@@ -100,7 +102,7 @@ def test_torch_chunking_gives_same_results(monkeypatch):
     x = rng.normal(size=(50, 8)).astype(np.float32)
     q = rng.normal(size=(33, 8)).astype(np.float32)
     whole = EmbeddingIndex(x, backend="torch", metric="l2").search(q, 5)
-    monkeypatch.setattr(search, "_TORCH_CHUNK", 100)  # 2 queries per chunk
+    monkeypatch.setattr(_torch, "TORCH_CHUNK", 100)  # 2 queries per chunk
     chunked = EmbeddingIndex(x, backend="torch", metric="l2").search(q, 5)
     np.testing.assert_array_equal(whole.indices, chunked.indices)
     np.testing.assert_allclose(whole.scores, chunked.scores, rtol=1e-6)
@@ -140,7 +142,7 @@ def test_ivf_low_nprobe_never_leaks_minus_one():
     index = EmbeddingIndex(x, index_factory="IVF40,Flat")
     index.nprobe = 1
     # precondition: raw faiss does return -1 here (lists hold ~10 vectors, k = 100)
-    _, raw = index._backend.index.search(search._normalise("q", x[:20]), 100)
+    _, raw = index._backend.index.search(_inputs.normalise("q", x[:20]), 100)
     assert (raw < 0).any()
     res = index.search(x[:20], 100)
     assert (res.indices >= 0).all() and res.ids.min() >= 0
@@ -467,14 +469,14 @@ def test_bad_constructor_arguments():
 
 def test_docstring_examples(monkeypatch):
     # the examples use the public names (ae.EmbeddingIndex ...); expose them if __init__ does not yet
-    from astroembed import _faiss_backend, _index_io, search_result, tasks
+    from astroembed import tasks
 
     for name in ("EmbeddingIndex", "SearchResult"):
         monkeypatch.setattr(astroembed, name, getattr(search, name), raising=False)
     for name in ("cross_modal_search", "zero_shot_redshift", "knn_classify", "KNNClassification"):
         monkeypatch.setattr(astroembed, name, getattr(tasks, name), raising=False)
     monkeypatch.setattr(search, "_hint_shown", True)
-    for mod in (search, search_result, _index_io, tasks, _optional, _faiss_backend):
+    for mod in (index_module, result_module, tasks, _optional, _faiss):
         result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
         assert result.failed == 0, f"{mod.__name__}: {result.failed} doctest failure(s)"
-    assert doctest.testmod(search).attempted > 5
+    assert doctest.testmod(index_module).attempted > 5

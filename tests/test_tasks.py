@@ -179,8 +179,34 @@ def test_exclude_self_is_leave_one_out():
         keep = np.arange(60) != i
         idx, _ = cosine_neighbours(ref[i : i + 1], ref[keep], 4)
         assert z[i] == pytest.approx(z_ref[keep][idx[0]].mean(), rel=1e-12)
-    z_in, _ = zero_shot_redshift(ref, ref, z_ref, k=4, weights="uniform")
+    with pytest.warns(UserWarning, match="60 of 60 queries have an identical embedding"):
+        z_in, _ = zero_shot_redshift(ref, ref, z_ref, k=4, weights="uniform")
     assert not np.allclose(z, z_in)  # without exclude_self each point sees itself
+
+
+def test_self_match_leak_is_detected_and_excluded_at_object_level():
+    """Regression: queries that are also references returned their own label (R² = 1.000)."""
+    rng = np.random.default_rng(11)
+    n = 300
+    z_true = rng.uniform(0.01, 0.2, n)
+    emb = rng.normal(size=(n, 8))  # embeddings that carry no redshift information
+    with pytest.warns(UserWarning, match="identical embedding"):
+        z_leak, _ = zero_shot_redshift(emb, emb, z_true, k=5)
+    assert np.corrcoef(z_leak, z_true)[0, 1] > 0.9  # the leak: a distance-weighted self match dominates
+    z_loo, _ = zero_shot_redshift(emb, emb, z_true, k=5, exclude_self=True)
+    assert abs(np.corrcoef(z_loo, z_true)[0, 1]) < 0.25
+    # two spectra of one object: the other spectrum of the same object is excluded too (object level)
+    ids = np.repeat(np.arange(n // 2), 2)
+    emb2 = np.repeat(rng.normal(size=(n // 2, 8)), 2, axis=0) + 1e-2 * rng.normal(size=(n, 8))
+    z2 = np.repeat(z_true[: n // 2], 2)
+    with pytest.warns(UserWarning, match="same object id"):
+        zero_shot_redshift(emb2[::2], emb2, z2, k=3, query_ids=ids[::2], reference_ids=ids)
+    S_obj = knn_classify(emb2, emb2, ids.astype(str), k=3, exclude_self=True, query_ids=ids, reference_ids=ids)
+    assert not np.any(S_obj.labels == ids.astype(str))  # never its own object
+    S_row = knn_classify(emb2, emb2, ids.astype(str), k=3, exclude_self=True)  # rows only: sibling leaks
+    assert np.mean(S_row.labels == ids.astype(str)) > 0.9
+    with pytest.raises(ValueError, match="give both"):
+        knn_classify(emb2, emb2, ids, k=3, query_ids=ids)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -216,7 +242,7 @@ def test_k_larger_than_reference_uses_all_with_warning():
         z12, err12 = zero_shot_redshift(q, ref, z_ref, k=12)
     np.testing.assert_array_equal(z, z12)
     np.testing.assert_array_equal(z_err, err12)
-    with pytest.warns(UserWarning, match="11 available"):
+    with pytest.warns(UserWarning, match="only 11 neighbours are available"):
         zero_shot_redshift(ref, ref, z_ref, k=12, exclude_self=True)
 
 
@@ -244,7 +270,7 @@ def test_zero_shot_redshift_empty_query_and_one_vector():
     (dict(reference=EmbeddingIndex(dim=4, backend="torch")), ValueError, "reference: the index is empty"),
     (dict(weights="gaussian"), ValueError, "weights: must be one of"),
     (dict(eps=0.0), ValueError, "eps: must be a positive"),
-    (dict(query=np.ones((3, 4)), exclude_self=True), ValueError, "exclude_self: needs query and reference"),
+    (dict(query_ids=np.arange(3), reference_ids=np.arange(10)), ValueError, "query_ids: expected 2 object ids"),
 ])
 def test_zero_shot_redshift_bad_input(kwargs, exc, match):
     rng = np.random.default_rng(6)

@@ -275,7 +275,7 @@ def test_supervised_baseline(tmp_path, pairs120):
 def test_cli_train_and_resume(tmp_path, capsys):
     import argparse
 
-    from astroembed.train.cli import add_train_subparser
+    from astroembed.cli.train import register as add_train_subparser
 
     cfg = tiny_train_config(tmp_path / "cli", epochs=2)
     path = tmp_path / "cfg.json"
@@ -294,3 +294,29 @@ def test_cli_train_and_resume(tmp_path, capsys):
     args = parser.parse_args(["train", "--config", str(path)])
     assert args.func(args) == 2
     assert "epochs_total" in capsys.readouterr().err
+
+
+def test_prepare_data_cache_is_keyed_on_the_rows(tmp_path):
+    """Regression: the cache key ignored the data, so other objects with the same config got the cached rows."""
+    cfg, cache = tiny_model_config(), tmp_path / "cache.npz"
+    a, b = make_pairs(6, seed=0), make_pairs(6, seed=1)
+    for i, lc in enumerate(b["lightcurves"]):
+        lc.object_id = f"other{i}"
+    pa = prepare_data(cfg, a, cache=cache, cache_key="same config")
+    pb = prepare_data(cfg, b, cache=cache, cache_key="same config")
+    assert pb.object_ids.tolist() == [f"other{i}" for i in range(6)]
+    # same ids, one flux value changed: still a different data set
+    c = make_pairs(6, seed=0)
+    lc = c["lightcurves"][2]
+    flux = lc.flux.copy()
+    flux[0] += 1.0
+    c["lightcurves"][2] = ae.LightCurve(time=lc.time, band=lc.band, flux=flux, flux_err=lc.flux_err,
+                                        object_id=lc.object_id, label=lc.label, redshift=lc.redshift,
+                                        duplicates="keep")
+    pc = prepare_data(cfg, c, cache=cache, cache_key="same config")
+    assert not np.array_equal(pc.lightcurves[2].flux, pa.lightcurves[2].flux)
+    # the same rows again: served from the cache (the file is not rewritten)
+    mtime = cache.stat().st_mtime_ns
+    pc2 = prepare_data(cfg, c, cache=cache, cache_key="same config")
+    assert cache.stat().st_mtime_ns == mtime
+    np.testing.assert_array_equal(pc2.lightcurves[2].flux, pc.lightcurves[2].flux)

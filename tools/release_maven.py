@@ -16,10 +16,8 @@ import shutil
 import time
 from pathlib import Path
 
-from astroembed.evaluate.crossfit import _base_model_dict, load_crossfit_config, stage_train_config
-from astroembed.models.hub import resolve_model_dir
+from astroembed.evaluate.crossfit import load_crossfit_config, run_stages
 from astroembed.models.registry import bundled_weights_dir, write_registry_entry
-from astroembed.train.loop import train
 
 
 def main() -> None:
@@ -33,21 +31,13 @@ def main() -> None:
     args = ap.parse_args()
     cfg = load_crossfit_config(args.config)
     out = Path(args.out)
-    model_dict = _base_model_dict(cfg)
-    init = str(resolve_model_dir(cfg.base_model)[0]) if cfg.base_model else None
-    log = []
-    for i, st in enumerate(cfg.stages):
-        # fold=None: every development object except the demo ones
-        tc = stage_train_config(cfg, i, None, model=model_dict, init_from=init, out_fold=out, folds_file=None,
-                                progress=False)
-        t0 = time.perf_counter()
-        res = train(tc, resume=args.resume and (Path(tc.output_dir) / "checkpoints" / "last.pt").exists())
-        if res.model is None or res.status == "interrupted":
-            raise SystemExit(f"stage {st.name}: training did not finish ({res.status})")
-        log.append({"stage": st.name, "best_epoch": res.best_epoch, "best_val_loss": res.best_val_loss,
-                    "epochs_run": res.epochs_run, "seconds": round(time.perf_counter() - t0, 1),
-                    "output_dir": str(res.output_dir)})
-        init, model_dict = str(res.output_dir), res.model.config.to_dict()
+    t0 = time.perf_counter()
+    # fold=None: every development object except the demo ones; the same stage loop as the cross-fit
+    _, info = run_stages(cfg, None, out, None, resume=args.resume, progress=False)
+    log = [{k: s[k] for k in ("stage", "best_epoch", "best_val_loss", "epochs_run", "seconds_train", "output_dir")}
+           for s in info]
+    print(f"trained {len(log)} stage(s) in {time.perf_counter() - t0:.0f} s")
+    init = info[-1]["output_dir"]
     dest = bundled_weights_dir() / args.name
     dest.mkdir(parents=True, exist_ok=True)
     for f in ("config.json", "model.safetensors"):

@@ -1,5 +1,5 @@
 """Shared by the peer scripts.  Runs in the peers' own venvs too, so it needs only numpy + pyarrow:
-astroembed's ``evaluate/peers.py`` and ``embedding_files.py`` are loaded by file path, not imported as a
+astroembed's ``evaluate/peers.py`` and ``search/files.py`` are loaded by file path, not imported as a
 package (importing ``astroembed`` would need torch, safetensors, ... in every peer venv)."""
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ def peers_module():
 
 
 def embedding_files_module():
-    """``astroembed/embedding_files.py`` (write_embeddings / read_embeddings) as a stand-alone module."""
-    return _load("astroembed_embedding_files_standalone", SRC / "embedding_files.py")
+    """``astroembed/search/files.py`` (write_embeddings / read_embeddings) as a stand-alone module."""
+    return _load("astroembed_embedding_files_standalone", SRC / "search" / "files.py")
 
 
 def read_export(path) -> list[SimpleNamespace]:

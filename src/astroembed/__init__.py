@@ -25,7 +25,9 @@ _LAZY = {
     "EmbeddingIndex": ".search", "SearchResult": ".search",
     "cross_modal_search": ".tasks", "zero_shot_redshift": ".tasks", "knn_classify": ".tasks",
     "KNNClassification": ".tasks",
+    "AnomalyDetector": ".anomaly",
     "LightCurveEmbedder": ".sklearn", "SpectrumEmbedder": ".sklearn",
+    "embed_table": ".table",
 }
 #: sub-packages reachable as attributes (``ae.simulate``) without importing them eagerly
 _SUBMODULES = ("bands", "data", "models", "search", "tasks", "simulate", "datasets", "evaluate", "errors",

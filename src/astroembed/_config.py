@@ -63,6 +63,27 @@ def check_positive(where: str, value, *, allow_zero: bool = False) -> None:
         raise ConfigError(f"{where}: must be a {'non-negative' if allow_zero else 'positive'} number, got {value!r}")
 
 
+def check_number(where: str, value, lo=None, hi=None, *, lo_open: bool = False, hi_open: bool = False) -> None:
+    """A finite real number (not a bool) within ``[lo, hi]`` (open ends with ``lo_open`` / ``hi_open``)."""
+    import math
+
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and lo is not None:
+        ok = value > lo if lo_open else value >= lo
+    if ok and hi is not None:
+        ok = value < hi if hi_open else value <= hi
+    if not ok:
+        lo_s = "" if lo is None else (f"> {lo}" if lo_open else f">= {lo}")
+        hi_s = "" if hi is None else (f"< {hi}" if hi_open else f"<= {hi}")
+        raise ConfigError(f"{where}: must be a number {lo_s} {hi_s}".rstrip() + f", got {value!r}")
+
+
+def check_int(where: str, value, lo: int = 0) -> None:
+    """An int (not a bool) ``>= lo``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < lo:
+        raise ConfigError(f"{where}: must be an int >= {lo}, got {value!r}")
+
+
 def config_sha256(cfg: StrictConfig | dict) -> str:
     """sha256 of the canonical JSON of a config (stored in the weights file to pair it with its config)."""
     import hashlib

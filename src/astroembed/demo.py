@@ -12,23 +12,12 @@ then prints
 
 from __future__ import annotations
 
-import json
-from importlib import resources
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-__all__ = ["load_sample_data", "demo_object_ids", "run_demo", "add_demo_subparser"]
+from .datasets.sample import demo_object_ids, sample_data_dir
 
-
-def _sample_dir() -> Path:
-    return Path(str(resources.files("astroembed") / "_sample_data"))
-
-
-def demo_object_ids() -> dict[str, list[str]]:
-    """Object ids in the bundled sample data (excluded from the shipped model's fine-tuning)."""
-    return json.loads((_sample_dir() / "demo_ids.json").read_text())
+__all__ = ["load_sample_data", "demo_object_ids", "run_demo"]
 
 
 def load_sample_data() -> dict:
@@ -40,7 +29,7 @@ def load_sample_data() -> dict:
     from .data.containers import LightCurve, Spectrum
     from .data.io import lightcurves_from_table
 
-    d = _sample_dir()
+    d = sample_data_dir()
     objs = pd.read_parquet(d / "ztf_bts_objects.parquet").set_index("object_id")
     bts = []
     for lc in lightcurves_from_table(pd.read_parquet(d / "ztf_bts_sample.parquet"), "object_id"):
@@ -113,10 +102,3 @@ def run_demo(model_name: str = "maven", k: int = 100, device: str = "auto") -> d
     return {"z_median_abs_dz": float(np.median(np.abs(dz))), "class_accuracy": acc,
             "retrieval_top1": float(np.mean(ranks == 1)), "retrieval_median_rank": float(np.median(ranks))}
 
-
-def add_demo_subparser(sub) -> None:
-    p = sub.add_parser("demo", help="bundled model + bundled real sample data: redshifts, classes, retrieval")
-    p.add_argument("--model", default="maven")
-    p.add_argument("-k", type=int, default=100, help="neighbours for the zero-shot redshift")
-    p.add_argument("--device", default="auto")
-    p.set_defaults(func=lambda a: run_demo(a.model, a.k, a.device) and 0)

@@ -6,7 +6,7 @@ field and the fix.  The types below exist for situations a caller may want to ca
 
 from __future__ import annotations
 
-__all__ = ["ModelNotFoundError", "OfflineError", "WeightsIntegrityError", "ConfigError"]
+__all__ = ["ModelNotFoundError", "OfflineError", "WeightsIntegrityError", "ConfigError", "TrainingDivergedError"]
 
 
 class ModelNotFoundError(LookupError):
@@ -23,3 +23,7 @@ class WeightsIntegrityError(ValueError):
 
 class ConfigError(ValueError):
     """A model/preprocessing config has an unknown key, a missing key or a bad value."""
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The loss or the gradients became NaN/inf; training stopped without writing the bad weights."""

@@ -6,31 +6,16 @@ All three are nearest-neighbour queries against an :class:`~astroembed.search.Em
 
 from __future__ import annotations
 
-import warnings
 from typing import NamedTuple
 
 import numpy as np
 
+from .knn import as_index, check_weights, neighbour_weights, neighbours
 from .search import EmbeddingIndex, SearchResult, as_vectors, check_k
 
 __all__ = ["cross_modal_search", "zero_shot_redshift", "knn_classify", "KNNClassification"]
 
-WEIGHTS = ("distance", "uniform")
-
-
 # ---------------------------------------------------------------------------------------- helpers
-def _as_index(reference, name: str = "reference") -> EmbeddingIndex:
-    """A prebuilt index as is, or an exact cosine index over an (N, D) array."""
-    if isinstance(reference, EmbeddingIndex):
-        if reference.ntotal == 0:
-            raise ValueError(f"{name}: the index is empty; add reference vectors first")
-        return reference
-    x = as_vectors(name, reference)
-    if len(x) == 0:
-        raise ValueError(f"{name}: empty, need at least one reference embedding (got shape {x.shape})")
-    return EmbeddingIndex(x, metric="cosine")
-
-
 def _query_objects(query):
     """The list of LightCurve/Spectrum objects in ``query``, or None when it is an array."""
     from .data.containers import LightCurve, Spectrum
@@ -61,59 +46,6 @@ def _embed(objs, model) -> np.ndarray:
     if not callable(method):
         raise TypeError(f"model: {type(model).__name__} has no embed_{kind}() method")
     return method(objs)
-
-
-def _neighbours(query, reference, k: int, exclude_self: bool, fn: str):
-    """Validated kNN: returns (scores, indices, index) with k clipped to what is available."""
-    k = check_k(k)
-    index = _as_index(reference)
-    q = as_vectors("query", query, index.dim, allow_1d=True)
-    n_ref = index.ntotal
-    if exclude_self:
-        if len(q) != n_ref:
-            raise ValueError(f"exclude_self: needs query and reference to be the same set (query row i = "
-                             f"reference row i), got {len(q)} queries and {n_ref} references")
-        if n_ref < 2:
-            raise ValueError("exclude_self: needs at least 2 reference embeddings")
-    avail = n_ref - int(exclude_self)
-    if k > avail:
-        warnings.warn(f"{fn}: k={k} is larger than the {avail} available reference embeddings; using all {avail}",
-                      UserWarning, stacklevel=3)
-        k = avail
-    res = index.search(q, k + int(exclude_self))
-    S, nbr = res.scores, res.indices
-    if exclude_self and len(q):
-        nq, kk = nbr.shape
-        hit = nbr == np.arange(nq)[:, None]
-        drop = np.where(hit.any(axis=1), hit.argmax(axis=1), kk - 1)
-        keep = np.ones(nbr.shape, dtype=bool)
-        keep[np.arange(nq), drop] = False
-        S, nbr = S[keep].reshape(nq, kk - 1), nbr[keep].reshape(nq, kk - 1)
-    elif exclude_self:
-        S, nbr = S[:, :k], nbr[:, :k]
-    return S, nbr, index
-
-
-def _weights(scores: np.ndarray, metric: str, weights: str, eps: float) -> np.ndarray:
-    if weights == "uniform":
-        return np.ones(scores.shape, dtype=np.float64)
-    s = scores.astype(np.float64)
-    if metric == "cosine":
-        d = np.clip(1.0 - s, 0.0, 2.0)
-    elif metric == "l2":
-        d = np.sqrt(np.clip(s, 0.0, None))
-    else:
-        raise ValueError("weights: 'distance' needs a cosine or l2 index, the reference index uses metric='ip' "
-                         "(no distance); use weights='uniform' or build the index with metric='cosine'")
-    return 1.0 / (d + eps)
-
-
-def _check_weights(weights, eps) -> float:
-    if weights not in WEIGHTS:
-        raise ValueError(f"weights: must be one of {WEIGHTS}, got {weights!r}")
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)) or not np.isfinite(eps) or eps <= 0:
-        raise ValueError(f"eps: must be a positive finite number, got {eps!r}")
-    return float(eps)
 
 
 # ---------------------------------------------------------------------------------------- tasks
@@ -165,7 +97,7 @@ def cross_modal_search(query, index, *, model=None, k: int = 10) -> SearchResult
     k = check_k(k)
     if not isinstance(index, EmbeddingIndex):
         if isinstance(index, (np.ndarray, list, tuple)) or hasattr(index, "__array__"):
-            index = _as_index(index, "index")
+            index = as_index(index, "index")
         else:
             raise TypeError(f"index: expected an EmbeddingIndex or an (N, D) array, got {type(index).__name__}")
     objs = _query_objects(query)
@@ -175,7 +107,8 @@ def cross_modal_search(query, index, *, model=None, k: int = 10) -> SearchResult
 
 
 def zero_shot_redshift(query, reference, reference_redshift, *, k: int = 100, weights: str = "distance",
-                       exclude_self: bool = False, eps: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+                       exclude_self: bool = False, eps: float = 1e-6, query_ids=None,
+                       reference_ids=None) -> tuple[np.ndarray, np.ndarray]:
     """Redshifts from the k nearest reference embeddings (no training).
 
     For each query, the ``k`` reference embeddings of highest cosine similarity are found and
@@ -204,10 +137,14 @@ def zero_shot_redshift(query, reference, reference_redshift, *, k: int = 100, we
     weights : {"distance", "uniform"}
         Neighbour weighting, see above.
     exclude_self : bool
-        Leave-one-out: query row i is reference row i and is not its own neighbour (evaluation on
-        one labelled set).
+        Leave-one-out at object level: every reference row that is the query itself (an identical
+        embedding, or a row with the query's object id when ids are given) is excluded.  With
+        ``False`` (default) such self-matches are detected and reported with a ``UserWarning``.
     eps : float
         Added to the distance before inverting (caps the weight of an identical embedding).
+    query_ids, reference_ids : array_like, optional
+        Object ids of the queries and of the references (both or neither; ids may repeat, e.g.
+        several spectra of one object).  Used to detect and exclude self-matches.
 
     Returns
     -------
@@ -226,24 +163,24 @@ def zero_shot_redshift(query, reference, reference_redshift, *, k: int = 100, we
     Examples
     --------
     >>> import numpy as np, astroembed as ae
-    >>> z_ref = np.linspace(0.01, 0.5, 400)
+    >>> z_ref = np.linspace(0.01, 0.5, 50)
     >>> emb = lambda z: np.stack([np.cos(3 * z), np.sin(3 * z)], axis=1)  # embeddings that encode z
-    >>> z, z_err = ae.zero_shot_redshift(emb(np.array([0.2, 0.3])), emb(z_ref), z_ref, k=10)
+    >>> z, z_err = ae.zero_shot_redshift(emb(np.array([0.2025, 0.3025])), emb(z_ref), z_ref, k=4)
     >>> np.round(z, 2).tolist(), bool((z_err < 0.02).all())
     ([0.2, 0.3], True)
     """
-    eps = _check_weights(weights, eps)
+    eps = check_weights(weights, eps)
     check_k(k)
     z_ref = _as_redshift(reference_redshift)
-    reference = _as_index(reference)
+    reference = as_index(reference)
     n_ref = reference.ntotal
     if len(z_ref) != n_ref:
         raise ValueError(f"reference_redshift: length mismatch, {len(z_ref)} redshifts for {n_ref} reference "
                          "embeddings")
-    S, nbr, index = _neighbours(query, reference, k, exclude_self, "zero_shot_redshift")
+    S, nbr, index = neighbours(query, reference, k, exclude_self, "zero_shot_redshift", query_ids, reference_ids)
     if nbr.shape[0] == 0:
         return np.zeros(0), np.zeros(0)
-    w = _weights(S, index.metric, weights, eps)
+    w = neighbour_weights(S, index.metric, weights, eps)
     zn = z_ref[nbr]
     wsum = w.sum(axis=1)
     z = (w * zn).sum(axis=1) / wsum
@@ -293,7 +230,7 @@ class KNNClassification(NamedTuple):
         Examples
         --------
         >>> import numpy as np, astroembed as ae
-        >>> r = ae.knn_classify(np.eye(2), np.eye(2), ["Ia", "II"], k=1)
+        >>> r = ae.knn_classify([[0.9, 0.1], [0.2, 0.8]], np.eye(2), ["Ia", "II"], k=1)
         >>> list(r.to_frame().columns)
         ['label', 'II', 'Ia']
         """
@@ -305,7 +242,8 @@ class KNNClassification(NamedTuple):
 
 
 def knn_classify(query, reference, reference_labels, *, k: int = 15, weights: str = "distance",
-                 exclude_self: bool = False, eps: float = 1e-6) -> KNNClassification:
+                 exclude_self: bool = False, eps: float = 1e-6, query_ids=None,
+                 reference_ids=None) -> KNNClassification:
     """Classify embeddings by a weighted vote of their k nearest reference embeddings.
 
     Weights as in :func:`zero_shot_redshift`: ``1 / (cosine distance + eps)`` or uniform.  The
@@ -325,9 +263,11 @@ def knn_classify(query, reference, reference_labels, *, k: int = 15, weights: st
     weights : {"distance", "uniform"}
         Neighbour weighting.
     exclude_self : bool
-        Leave-one-out (query row i is reference row i).
+        Object-level leave-one-out, as in :func:`zero_shot_redshift`.
     eps : float
         Added to the cosine distance before inverting.
+    query_ids, reference_ids : array_like, optional
+        Object ids for self-match detection/exclusion, as in :func:`zero_shot_redshift`.
 
     Returns
     -------
@@ -347,10 +287,10 @@ def knn_classify(query, reference, reference_labels, *, k: int = 15, weights: st
     >>> res.labels.tolist(), res.classes.tolist()
     (['Ia', 'II'], ['II', 'Ia'])
     """
-    eps = _check_weights(weights, eps)
+    eps = check_weights(weights, eps)
     check_k(k)
     labels = _as_labels(reference_labels)
-    reference = _as_index(reference)
+    reference = as_index(reference)
     if len(labels) != reference.ntotal:
         raise ValueError(f"reference_labels: length mismatch, {len(labels)} labels for {reference.ntotal} "
                          "reference embeddings")
@@ -358,11 +298,11 @@ def knn_classify(query, reference, reference_labels, *, k: int = 15, weights: st
         classes, codes = np.unique(labels, return_inverse=True)
     except TypeError:
         raise TypeError("reference_labels: mixed label types (e.g. str and int); convert them to one type") from None
-    S, nbr, index = _neighbours(query, reference, k, exclude_self, "knn_classify")
+    S, nbr, index = neighbours(query, reference, k, exclude_self, "knn_classify", query_ids, reference_ids)
     nq = nbr.shape[0]
     proba = np.zeros((nq, len(classes)), dtype=np.float64)
     if nq:
-        w = _weights(S, index.metric, weights, eps)
+        w = neighbour_weights(S, index.metric, weights, eps)
         np.add.at(proba, (np.repeat(np.arange(nq), nbr.shape[1]), codes.ravel()[nbr].ravel()), w.ravel())
         proba /= proba.sum(axis=1, keepdims=True)
     return KNNClassification(classes[np.argmax(proba, axis=1)] if nq else classes[:0], proba, classes)

@@ -19,6 +19,7 @@ Sources of the wavelengths (photon-weighted mean wavelength of the total system 
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -159,11 +160,28 @@ def list_bands(survey: str | None = None) -> list[str]:
     return sorted(k for k, b in _BANDS.items() if survey is None or b.survey == survey)
 
 
+_WARNED_LETTERS: set[str] = set()
+
+
+def _warn_ambiguous_letter(letter: str, canon: str) -> None:
+    """Warn (once per letter and session) that a bare letter was resolved by convention."""
+    if letter in _WARNED_LETTERS:
+        return
+    _WARNED_LETTERS.add(letter)
+    surveys = sorted(s for s, table in _SURVEY_LETTERS.items() if letter.lower() in table)
+    warnings.warn(
+        f"band {letter!r} is ambiguous without a survey: taken as {canon!r} ({_BANDS[canon].wavelength:.0f} Å) by "
+        f"convention. Pass survey=... ({', '.join(repr(s) for s in surveys)}) or a full band name "
+        f"(e.g. 'ztf{letter.lower()}') if these are not {_BANDS[canon].survey} bands.", UserWarning, stacklevel=4)
+
+
 def resolve_band(name, survey: str | None = None) -> str:
     """Return the canonical band name for ``name`` (case-insensitive, aliases allowed).
 
     ``survey`` (e.g. ``"ztf"``, ``"lsst"``) lets bare letters like ``"g"`` or ZTF ``fid`` numbers
-    (1, 2, 3) resolve into that survey.  Raises ``ValueError`` listing the known names otherwise.
+    (1, 2, 3) resolve into that survey.  Without it a bare letter resolves by convention (lower-case
+    ugriz → SDSS, y → PS1, upper-case UBVRI → Bessell) with a one-time ``UserWarning``, since ZTF, LSST
+    and PS1 share those letters.  Raises ``ValueError`` listing the known names otherwise.
     """
     if isinstance(name, (bytes, np.bytes_)):
         name = name.decode()
@@ -185,10 +203,10 @@ def resolve_band(name, survey: str | None = None) -> str:
             return _SURVEY_LETTERS[s][key]
         if f"{s}{key}" in _BANDS:
             return f"{s}{key}"
-    if raw in _DEFAULT_UPPER:
-        return _DEFAULT_UPPER[raw]
-    if raw in _DEFAULT_LOWER:
-        return _DEFAULT_LOWER[raw]
+    if raw in _DEFAULT_UPPER or raw in _DEFAULT_LOWER:
+        canon = _DEFAULT_UPPER.get(raw) or _DEFAULT_LOWER[raw]
+        _warn_ambiguous_letter(raw, canon)
+        return canon
     known = sorted(_BANDS)
     close = difflib.get_close_matches(key, known + sorted(_ALIASES), n=3)
     hint = f" Did you mean {', '.join(close)}?" if close else ""

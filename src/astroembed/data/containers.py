@@ -230,7 +230,8 @@ class LightCurve:
 
     @classmethod
     def from_ztf_alert(cls, photometry, **kwargs) -> LightCurve:
-        """Build from ZTF alert photometry (``jd``, ``fid``, ``magpsf``, ``sigmapsf``)."""
+        """Build from a ZTF alert packet (``objectId``, ``candidate``, ``prv_candidates``) or its photometry
+        rows (``jd``, ``fid``, ``magpsf``, ``sigmapsf``); see :func:`astroembed.data.io.lightcurve_from_ztf_alert`."""
         from .io import lightcurve_from_ztf_alert
 
         return lightcurve_from_ztf_alert(photometry, **kwargs)

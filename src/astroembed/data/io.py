@@ -147,14 +147,46 @@ def read_lightcurve_csv(path, **kwargs) -> LightCurve:
 def lightcurve_from_ztf_alert(photometry, **kwargs) -> LightCurve:
     """Build from ZTF alert photometry: rows with ``jd``, ``fid`` (1=g, 2=r, 3=i), ``magpsf``, ``sigmapsf``.
 
-    Accepts a table/DataFrame or a list of alert ``candidate`` dicts (``prv_candidates`` style); rows
-    without ``magpsf`` (upper limits) are dropped, as in alert streams.
+    Accepts
+
+    * a whole ZTF alert packet (a dict with ``objectId``, ``candidate`` and ``prv_candidates`` as in the
+      ZTF Avro schema): the current ``candidate`` and the previous detections are merged, upper limits
+      (``magpsf`` null) are dropped, and ``objectId`` becomes ``object_id`` unless given;
+    * a list of ``candidate`` dicts (``prv_candidates`` style);
+    * a table/DataFrame with those columns.
+
+    A detection listed twice (same ``candid``, or the same ``jd`` and ``fid``) is kept once.
     """
-    if isinstance(photometry, list):
-        rows = [r for r in photometry if r.get("magpsf") is not None]
+    if isinstance(photometry, dict) and "candidate" in photometry:
+        packet = photometry
+        cand = packet.get("candidate")
+        if not isinstance(cand, dict):
+            raise ValueError(f"ZTF alert packet: 'candidate' must be a dict (got {type(cand).__name__})")
+        prv = packet.get("prv_candidates") or []
+        if not isinstance(prv, (list, tuple)):
+            raise ValueError(f"ZTF alert packet: 'prv_candidates' must be a list or null (got {type(prv).__name__})")
+        kwargs.setdefault("object_id", packet.get("objectId"))
+        photometry = list(prv) + [cand]
+    if isinstance(photometry, (list, tuple)):
+        rows, seen = [], set()
+        for i, r in enumerate(photometry):
+            if not isinstance(r, dict):
+                raise ValueError(f"ZTF alert photometry: row {i} is a {type(r).__name__}, expected a dict")
+            if r.get("magpsf") is None:
+                continue  # upper limit / non-detection
+            missing = [c for c in ("jd", "fid", "sigmapsf") if r.get(c) is None]
+            if missing:
+                raise ValueError(f"ZTF alert photometry: detection row {i} (candid {r.get('candid')!r}) lacks "
+                                 f"{missing}")
+            key = r.get("candid") or (float(r["jd"]), int(r["fid"]))
+            if key in seen:
+                continue
+            seen.add(key)
+            rows.append(r)
         if not rows:
             raise ValueError("ZTF alert photometry: no detection (every row lacks magpsf)")
-        photometry = {k: np.array([r[k] for r in rows]) for k in ("jd", "fid", "magpsf", "sigmapsf")}
+        photometry = {k: np.array([r[k] for r in rows], dtype=np.int64 if k == "fid" else np.float64)
+                      for k in ("jd", "fid", "magpsf", "sigmapsf")}
     cols = _columns(photometry)
     missing = [c for c in ("jd", "fid", "magpsf", "sigmapsf") if c not in cols]
     if missing:

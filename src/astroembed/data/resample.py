@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 __all__ = ["log_wavelength_grid", "resample_flux_conserving"]
 
 
+@lru_cache(maxsize=64)
 def log_wavelength_grid(wave_min: float, wave_max: float, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """Bin ``edges`` (n_bins + 1) and geometric ``centers`` (n_bins) of a log-uniform grid in Å."""
+    """Bin ``edges`` (n_bins + 1) and geometric ``centers`` (n_bins) of a log-uniform grid in Å.
+
+    Cached (a model embeds every spectrum on the same grid); the arrays are read-only.
+    """
     edges = np.geomspace(wave_min, wave_max, n_bins + 1)
-    return edges, np.sqrt(edges[:-1] * edges[1:])
+    centers = np.sqrt(edges[:-1] * edges[1:])
+    edges.setflags(write=False)
+    centers.setflags(write=False)
+    return edges, centers
 
 
 def _pixel_edges(wave: np.ndarray) -> np.ndarray:

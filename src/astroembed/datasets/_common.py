@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..labels import clean_labels
+
 __all__ = ["DATA_ENV_VAR", "resolve_data_dir", "SupernovaDataset"]
 
 #: Environment variable naming the directory that holds ``ztf_bts/``, ``oac_2010_2014/``, ``foundation_dr1/``.
@@ -106,9 +108,7 @@ class SupernovaDataset:
     @property
     def labels(self) -> np.ndarray:
         """Class labels (object array; ``None`` where unknown)."""
-        lab = self.objects["label"].to_numpy(dtype=object)
-        return np.array([None if (x is None or (isinstance(x, float) and np.isnan(x))) else x for x in lab],
-                        dtype=object)
+        return clean_labels(self.objects["label"].to_numpy(dtype=object))
 
     @property
     def redshifts(self) -> np.ndarray:
@@ -134,12 +134,6 @@ class SupernovaDataset:
             objects=self.objects.iloc[idx].reset_index(drop=True),
             spectra=None if self.spectra is None else [self.spectra[i] for i in idx],
             dropped=self.dropped, info={**self.info, "subset_of": len(self)})
-
-
-def clean_label(x):
-    if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA:
-        return None
-    return str(x)
 
 
 def drop_record(rows: list[dict]) -> pd.DataFrame:

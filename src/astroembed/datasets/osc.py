@@ -30,13 +30,14 @@ import numpy as np
 import pandas as pd
 
 from ..data.containers import LightCurve, Spectrum
-from ._common import SupernovaDataset, clean_label, drop_record, resolve_data_dir
+from ..labels import MAVEN3, MAVEN5, clean_label
+from ._common import SupernovaDataset, drop_record, resolve_data_dir
 from .osc_bands import map_osc_photometry
 
 __all__ = ["load_osc_pairs", "OSC_CLASS_SETS"]
 
 #: ``classes=`` option -> the ``class_broad`` values kept (``None`` keeps everything).
-OSC_CLASS_SETS = {"maven5": ("Ia", "II", "Ibc", "IIn", "SLSN-I"), "maven3": ("Ia", "II", "Ibc"), None: None,
+OSC_CLASS_SETS = {"maven5": MAVEN5, "maven3": MAVEN3, None: None,
                   "broad": None}
 _SPECTRUM_RULES = ("peak", "coverage", "all")
 

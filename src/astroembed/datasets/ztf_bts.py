@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..data.containers import LightCurve
-from ._common import SupernovaDataset, clean_label, drop_record, resolve_data_dir
+from ..labels import clean_label
+from ._common import SupernovaDataset, drop_record, resolve_data_dir
 
 __all__ = ["load_ztf_bts", "ZTF_CLASS_COLUMNS"]
 

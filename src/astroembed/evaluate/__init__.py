@@ -6,8 +6,9 @@
 >>> print(report)                                                          # doctest: +SKIP
 """
 
-from .baselines import FeatureEmbedder
+from ..labels import MAVEN3, MAVEN5
 from .crossval import CVResult, cross_validate_probe, limited_scenario, outer_splits, select_params
+from .features import FeatureEmbedder
 from .metrics import (
                       classification_metrics,
                       confusion_matrices,
@@ -15,10 +16,8 @@ from .metrics import (
                       retrieval_metrics,
                       retrieval_ranks,
 )
-from .probes import FIXED_PARAMS, PARAM_GRIDS, knn_redshift, make_probe
+from .probes import FIXED_PARAMS, PARAM_GRIDS, make_probe
 from .report import (
-                      MAVEN3,
-                      MAVEN5,
                       EvaluationReport,
                       embed_dataset,
                       evaluate_embeddings,
@@ -29,5 +28,5 @@ from .report import (
 __all__ = ["evaluate_model", "evaluate_embeddings", "evaluate_zero_shot", "embed_dataset", "EvaluationReport",
            "cross_validate_probe", "limited_scenario", "outer_splits", "select_params", "CVResult",
            "classification_metrics", "confusion_matrices", "redshift_metrics", "retrieval_ranks",
-           "retrieval_metrics", "knn_redshift", "make_probe", "PARAM_GRIDS", "FIXED_PARAMS", "FeatureEmbedder",
+           "retrieval_metrics", "make_probe", "PARAM_GRIDS", "FIXED_PARAMS", "FeatureEmbedder",
            "MAVEN5", "MAVEN3"]

@@ -105,7 +105,7 @@ def load_peer_embeddings(path, object_ids) -> tuple[np.ndarray, np.ndarray, dict
     ``object_ids[keep]``; ``keep`` is a boolean mask over ``object_ids`` (a peer may reject objects, e.g.
     ParSNIP those without redshift).  Raises if the file holds no object of ``object_ids``.
     """
-    from ..embedding_files import read_embeddings
+    from ..search.files import read_embeddings
 
     E, other, meta = read_embeddings(path)
     ids = np.asarray(object_ids).astype(str)

@@ -1,4 +1,6 @@
-"""Probes on frozen embeddings (scikit-learn): kNN, SVC, linear / ridge regression, zero-shot kNN redshift.
+"""Probes on frozen embeddings (scikit-learn): kNN, SVC, linear / ridge regression.
+
+The zero-shot kNN redshift is :func:`astroembed.tasks.zero_shot_redshift` (one implementation).
 
 Hyper-parameter grids are fixed here, in advance; :mod:`astroembed.evaluate.crossval` either uses
 :data:`FIXED_PARAMS` or selects from :data:`PARAM_GRIDS` by an inner CV on the training fold only.
@@ -6,10 +8,7 @@ Hyper-parameter grids are fixed here, in advance; :mod:`astroembed.evaluate.cros
 
 from __future__ import annotations
 
-import numpy as np
-
-__all__ = ["make_probe", "CLASSIFICATION_PROBES", "REGRESSION_PROBES", "PARAM_GRIDS", "FIXED_PARAMS",
-           "knn_redshift"]
+__all__ = ["make_probe", "CLASSIFICATION_PROBES", "REGRESSION_PROBES", "PARAM_GRIDS", "FIXED_PARAMS"]
 
 CLASSIFICATION_PROBES = ("knn", "svc")
 REGRESSION_PROBES = ("knn", "linear", "ridge")
@@ -84,32 +83,3 @@ class _ClippedKNN:
 
     def predict(self, X):
         return self.model_.predict(X)
-
-
-def knn_redshift(query, reference, reference_redshift, k: int = 100, eps: float = 1e-6):
-    """Zero-shot redshift: distance-weighted mean of the ``k`` nearest references (cosine distance).
-
-    Weights are ``1 / (d + eps)`` with ``d = 1 − cos``; ``z_err`` is the weighted standard deviation of
-    the neighbours' redshifts.  ``k`` is clipped to the reference size.
-
-    Returns
-    -------
-    (z, z_err) : two float64 arrays of length ``len(query)``
-    """
-    from sklearn.neighbors import NearestNeighbors
-
-    ref_z = np.asarray(reference_redshift, dtype=np.float64)
-    ref = np.asarray(reference, dtype=np.float64)
-    if len(ref) != len(ref_z) or len(ref) == 0:
-        raise ValueError("knn_redshift: reference and reference_redshift must be non-empty and aligned")
-    if not np.isfinite(ref_z).all():
-        raise ValueError("knn_redshift: reference_redshift has non-finite values; drop those references")
-    k = int(min(k, len(ref)))
-    nn = NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute").fit(ref)
-    d, idx = nn.kneighbors(np.asarray(query, dtype=np.float64))
-    w = 1.0 / (np.clip(d, 0, None) + eps)
-    w /= w.sum(axis=1, keepdims=True)
-    zn = ref_z[idx]
-    z = np.sum(w * zn, axis=1)
-    z_err = np.sqrt(np.sum(w * (zn - z[:, None]) ** 2, axis=1))
-    return z, z_err

@@ -12,18 +12,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .crossval import CVResult, cross_validate_probe, limited_scenario, outer_splits, stratification_key
-from .metrics import confusion_matrices, redshift_metrics, retrieval_metrics, retrieval_ranks
-from .probes import CLASSIFICATION_PROBES, REGRESSION_PROBES, knn_redshift
+from ..labels import MAVEN3, MAVEN5, clean_labels
+from .crossval import outer_splits, stratification_key
+from .embedding import embed_dataset_robust
+from .metrics import redshift_metrics, retrieval_metrics, retrieval_ranks
+from .probes import CLASSIFICATION_PROBES, REGRESSION_PROBES
+from .scoring import (
+    CLS_METRICS,
+    RET_METRICS,
+    Z_METRICS,
+    Accumulator,
+    ProbeSettings,
+    class_subsets,
+    has_dupes,
+    score_folds,
+)
 
 __all__ = ["EvaluationReport", "evaluate_embeddings", "evaluate_model", "evaluate_zero_shot", "embed_dataset",
            "MAVEN5", "MAVEN3"]
 
-MAVEN5 = ("Ia", "II", "Ibc", "IIn", "SLSN-I")
-MAVEN3 = ("Ia", "II", "Ibc")
-_CLS_METRICS = ("macro_f1", "micro_f1", "macro_precision", "macro_recall")
-_Z_METRICS = ("r2", "l1", "rmse", "outlier_frac", "outlier_frac_abs")
-_RET_METRICS = ("top1", "top10", "median_rank")
 
 
 @dataclass
@@ -82,7 +89,7 @@ class EvaluationReport:
             cls = cls.assign(col=cls.subset + " " + cls.metric)
             piv = cls.pivot_table(index=["modality", "scenario", "probe"], columns="col", values="mean", aggfunc="first")
             sd = cls.pivot_table(index=["modality", "scenario", "probe"], columns="col", values="std", aggfunc="first")
-            order = [c for s in ("5-way", "3-way", "all") for m in _CLS_METRICS if (c := f"{s} {m}") in piv.columns]
+            order = [c for s in ("5-way", "3-way", "all") for m in CLS_METRICS if (c := f"{s} {m}") in piv.columns]
             out.append("**Classification** (stratified CV over objects; mean ± std over folds — over draws "
                        "for *limited*)\n")
             out.append(_md(piv[order], sd[order], fmt))
@@ -91,7 +98,7 @@ class EvaluationReport:
             z = z.assign(probe=np.where(z.task == "zero-shot redshift", "zero-shot " + z.probe, z.probe))
             piv = z.pivot_table(index=["modality", "scenario", "probe"], columns="metric", values="mean", aggfunc="first")
             sd = z.pivot_table(index=["modality", "scenario", "probe"], columns="metric", values="std", aggfunc="first")
-            order = [m for m in _Z_METRICS if m in piv.columns]
+            order = [m for m in Z_METRICS if m in piv.columns]
             out.append("\n**Redshift** (R², L1 = mean |Δz|, RMSE, outlier fraction |Δz|/(1+z) > 0.15, "
                        "|Δz| > 0.07)\n")
             out.append(_md(piv[order], sd[order], fmt))
@@ -99,7 +106,7 @@ class EvaluationReport:
         if not r.empty:
             piv = r.pivot_table(index=["modality"], columns="metric", values="mean", aggfunc="first")
             sd = r.pivot_table(index=["modality"], columns="metric", values="std", aggfunc="first")
-            order = [m for m in _RET_METRICS if m in piv.columns]
+            order = [m for m in RET_METRICS if m in piv.columns]
             n = int(r.n_objects.iloc[0])
             out.append(f"\n**Cross-modal retrieval** (gallery = test fold; mean ± std over folds; {n} pairs)\n")
             out.append(_md(piv[order], sd[order], fmt))
@@ -161,20 +168,6 @@ def _json_default(o):
     return str(o)
 
 
-def _class_sets(labels, class_sets):
-    lab = np.asarray([None if v is None else str(v) for v in labels], dtype=object)
-    if class_sets != "auto":
-        return {name: tuple(cs) for name, cs in (class_sets or {}).items()}
-    present = set(v for v in lab.tolist() if v is not None)
-    sets = {}
-    for name, cs in (("5-way", MAVEN5), ("3-way", MAVEN3)):
-        if len(present & set(cs)) >= 2:
-            sets[name] = cs
-    if not sets and len(present) >= 2:
-        sets["all"] = tuple(sorted(present))
-    return sets
-
-
 def evaluate_embeddings(embeddings, *, labels=None, redshifts=None, groups=None, n_splits: int = 5, seed: int = 0,
                         hyperparams="nested", scenarios=("full", "limited"), n_labelled: int = 128,
                         n_draws: int = 5, class_sets="auto", classification_probes=CLASSIFICATION_PROBES,
@@ -206,119 +199,53 @@ def evaluate_embeddings(embeddings, *, labels=None, redshifts=None, groups=None,
     for s in scenarios:
         if s not in ("full", "limited"):
             raise ValueError(f"scenarios: 'full' and/or 'limited', got {s!r}")
-    report = EvaluationReport(config={"n_splits": n_splits, "seed": seed, "hyperparams": hyperparams,
-                                      "scenarios": list(scenarios), "n_labelled": n_labelled, "n_draws": n_draws,
-                                      "zero_shot_k": zero_shot_k, "title": title, "n_items": n})
+    config = {"n_splits": n_splits, "seed": seed, "hyperparams": hyperparams, "scenarios": list(scenarios),
+              "n_labelled": n_labelled, "n_draws": n_draws, "zero_shot_k": zero_shot_k, "title": title, "n_items": n}
+    st = ProbeSettings(hyperparams=hyperparams, scenarios=tuple(scenarios), n_labelled=n_labelled, n_draws=n_draws,
+                       zero_shot_k=zero_shot_k, classification_probes=tuple(classification_probes),
+                       regression_probes=tuple(regression_probes), direct=False)
     grp = None if groups is None else np.asarray(groups, dtype=object)
     t0 = time.perf_counter()
+    lab = None if labels is None else clean_labels(labels)
 
-    # ---- classification ------------------------------------------------------------------------
-    if labels is not None:
-        lab = np.asarray([None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in labels],
-                         dtype=object)
-        for set_name, classes in _class_sets(lab, class_sets).items():
+    cls = {}  # classification: per class subset, stratified by class
+    if lab is not None:
+        for set_name, classes in class_subsets(lab, class_sets).items():
             sel = np.flatnonzero(np.isin(lab, list(classes)))
-            if len(sel) < n_splits:
-                continue
-            y = lab[sel]
-            present = [c for c in classes if c in set(y.tolist())]
-            g = None if grp is None else grp[sel]
-            splits = outer_splits(y, g, n_splits, seed)
-            for mod, X in emb.items():
-                for probe in classification_probes:
-                    kw = dict(task="classification", probe=probe, hyperparams=hyperparams, seed=seed, groups=g,
-                              labels=present)
-                    if "full" in scenarios:
-                        res = cross_validate_probe(X[sel], y, splits=splits, **kw)
-                        _add_cv(report, res, "classification", set_name, mod, "full", len(sel), _CLS_METRICS)
-                        cm = confusion_matrices(y, res.predictions, present)
-                        report.confusion[f"{set_name} {mod} {probe}"] = {"labels": present, **cm}
-                    if "limited" in scenarios:
-                        draws = limited_scenario(X[sel], y, n_labelled=n_labelled, n_draws=n_draws, splits=splits, **kw)
-                        _add_draws(report, draws, "classification", set_name, mod, len(sel), _CLS_METRICS)
-
-    # ---- redshift ------------------------------------------------------------------------------
+            if len(sel) >= n_splits:
+                cls[set_name] = (sel, classes, outer_splits(lab[sel], None if grp is None else grp[sel], n_splits,
+                                                            seed))
+    z_splits = None  # redshift: rows with a redshift, stratified by class (rare classes merged) or z bins
     if redshifts is not None:
         z_all = np.asarray(redshifts, dtype=np.float64)
         sel = np.flatnonzero(np.isfinite(z_all))
         if len(sel) >= n_splits:
-            z = z_all[sel]
-            if labels is not None:
-                strat = np.asarray(["none" if v is None else str(v) for v in np.asarray(labels, dtype=object)[sel]])
-                _, cnt = np.unique(strat, return_counts=True)
-                if cnt.min() < n_splits:  # merge rare labels so stratification stays valid
-                    rare = set(np.unique(strat)[cnt < n_splits].tolist())
-                    strat = np.array(["rare" if s in rare else s for s in strat])
-            else:
-                strat = stratification_key(None, z)
-            g = None if grp is None else grp[sel]
-            splits = outer_splits(strat, g, n_splits, seed)
-            for mod, X in emb.items():
-                for probe in regression_probes:
-                    kw = dict(task="regression", probe=probe, hyperparams=hyperparams, seed=seed, groups=g)
-                    if "full" in scenarios:
-                        res = cross_validate_probe(X[sel], z, splits=splits, **kw)
-                        _add_cv(report, res, "redshift", "redshift", mod, "full", len(sel), _Z_METRICS)
-                    if "limited" in scenarios:
-                        draws = limited_scenario(X[sel], z, n_labelled=n_labelled, n_draws=n_draws, splits=splits, **kw)
-                        _add_draws(report, draws, "redshift", "redshift", mod, len(sel), _Z_METRICS)
-            # zero-shot kNN: reference = training folds (any modality) -> query = test fold
-            if "full" in scenarios:
-                for q_mod, Xq in emb.items():
-                    for r_mod, Xr in emb.items():
-                        per_fold = []
-                        for tr, te in splits:
-                            zp, _ = knn_redshift(Xq[sel][te], Xr[sel][tr], z[tr], k=zero_shot_k)
-                            per_fold.append(redshift_metrics(z[te], zp))
-                        mod = q_mod if q_mod == r_mod else f"{r_mod}→{q_mod}"
-                        for m in _Z_METRICS:
-                            report.add(task="zero-shot redshift", subset="redshift", modality=mod, scenario="full",
-                                       probe=f"kNN k={zero_shot_k}", metric=m, values=[f[m] for f in per_fold],
-                                       n=len(sel))
-
-    # ---- retrieval -----------------------------------------------------------------------------
-    if retrieval and len(emb) == 2:
+            strat = _merge_rare(lab[sel], n_splits) if lab is not None else stratification_key(None, z_all[sel])
+            z_splits = (sel, outer_splits(strat, None if grp is None else grp[sel], n_splits, seed))
+    ret = None  # retrieval: all rows; the test part of each fold is the gallery
+    if retrieval and len(emb) == 2 and n >= n_splits:
+        strat = _merge_rare(lab, n_splits) if lab is not None else np.zeros(n).astype(str)
+        ret = outer_splits(strat, grp, n_splits, seed)
+    acc = Accumulator()
+    score_folds(acc, emb, st, seed=seed, labels=lab, z=redshifts, groups=grp, class_splits=cls, z_splits=z_splits,
+                retrieval_splits=ret)
+    report = acc.report(config, {})
+    if ret is not None:  # whole-set retrieval (gallery = all items) for reference
         (ma, A), (mb, B) = emb.items()
-        strat = np.asarray(["none" if v is None else str(v) for v in np.asarray(labels, dtype=object)]) \
-            if labels is not None else np.zeros(n).astype(str)
-        _, cnt = np.unique(strat, return_counts=True)
-        if cnt.min() < n_splits:
-            rare = set(np.unique(strat)[cnt < n_splits].tolist())
-            strat = np.array(["rare" if s in rare else s for s in strat])
-        if n >= n_splits:
-            splits = outer_splits(strat, grp, n_splits, seed)
-            for qa, qb, name in ((A, B, f"{ma}→{mb}"), (B, A, f"{mb}→{ma}")):
-                per_fold = []
-                for _, te in splits:
-                    g = None if grp is None else grp[te]
-                    ranks = retrieval_ranks(qa[te], qb[te], g, g) if _has_dupes(g) else retrieval_ranks(qa[te], qb[te])
-                    per_fold.append(retrieval_metrics(ranks))
-                for m in _RET_METRICS:
-                    report.add(task="retrieval", subset="pairs", modality=name, scenario="full", probe="cosine",
-                               metric=m, values=[f[m] for f in per_fold], n=n)
-            # whole-set retrieval (gallery = all items) for reference
-            ranks = retrieval_ranks(A, B, grp, grp) if _has_dupes(grp) else retrieval_ranks(A, B)
-            report.info["retrieval_whole_set"] = {"n": n, f"{ma}→{mb}": retrieval_metrics(ranks)}
+        ranks = retrieval_ranks(A, B, grp, grp) if has_dupes(grp) else retrieval_ranks(A, B)
+        report.info["retrieval_whole_set"] = {"n": n, f"{ma}→{mb}": retrieval_metrics(ranks)}
     report.info["seconds_probes"] = round(time.perf_counter() - t0, 2)
     return report
 
 
-def _has_dupes(g):
-    return g is not None and len(set(g.tolist())) < len(g)
-
-
-def _add_cv(report, res: CVResult, task, subset, mod, scenario, n, metrics):
-    summ = res.summary()
-    for m in metrics:
-        report.add(task=task, subset=subset, modality=mod, scenario=scenario, probe=res.probe, metric=m,
-                   values=summ[m]["values"], n=n, params=res.params)
-
-
-def _add_draws(report, draws: list[CVResult], task, subset, mod, n, metrics):
-    for m in metrics:
-        vals = [d.summary()[m]["mean"] for d in draws]
-        report.add(task=task, subset=subset, modality=mod, scenario="limited", probe=draws[0].probe, metric=m,
-                   values=vals, n=n, params=[p for d in draws for p in d.params])
+def _merge_rare(lab, n_splits: int) -> np.ndarray:
+    """Class labels as a stratification key, classes with fewer than ``n_splits`` members merged."""
+    strat = np.asarray(["none" if v is None else str(v) for v in lab])
+    values, cnt = np.unique(strat, return_counts=True)
+    if cnt.min() < n_splits:
+        rare = set(values[cnt < n_splits].tolist())
+        strat = np.array(["rare" if s in rare else s for s in strat])
+    return strat
 
 
 def _check_emb(name, x) -> np.ndarray:
@@ -332,20 +259,29 @@ def _check_emb(name, x) -> np.ndarray:
 
 def embed_dataset(model, dataset, *, batch_size: int | None = None) -> dict[str, np.ndarray]:
     """Embed a :class:`~astroembed.datasets.SupernovaDataset` with any object that has
-    ``embed_lightcurve(list) -> (N, D)`` (and ``embed_spectrum`` for paired sets)."""
-    def run(fn, items):
-        if batch_size is None:
-            return np.asarray(fn(items))
-        parts = [np.asarray(fn(items[i:i + batch_size])) for i in range(0, len(items), batch_size)]
-        return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+    ``embed_lightcurve(list) -> (N, D)`` (and ``embed_spectrum`` for paired sets); every item must be
+    embeddable (see :func:`~astroembed.evaluate.embedding.embed_dataset_robust` to drop the others)."""
+    emb, ok, dropped = embed_dataset_robust(model, dataset, batch_size=batch_size)
+    if dropped:
+        d = dropped[0]
+        raise ValueError(f"{len(dropped)} of {len(dataset)} items cannot be embedded; first: row {d['row']} "
+                         f"(object {d['object_id']!r}, {d['modality']}): {d['reason']}")
+    return emb
 
-    out = {"lightcurve": run(model.embed_lightcurve, list(dataset.lightcurves))}
-    if getattr(dataset, "spectra", None) is not None and hasattr(model, "embed_spectrum"):
-        out["spectrum"] = run(model.embed_spectrum, list(dataset.spectra))
-    for k, v in out.items():
-        if v.ndim != 2 or len(v) != len(dataset):
-            raise ValueError(f"model.embed_{k}: expected ({len(dataset)}, D), got shape {v.shape}")
-    return out
+
+def _report_dropped(dataset, dropped, ok) -> dict:
+    """Say on stderr what could not be embedded; the summary stored in ``report.info``."""
+    import sys
+
+    if not dropped:
+        return {"n": 0}
+    by_mod = {}
+    for d in dropped:
+        by_mod[d["modality"]] = by_mod.get(d["modality"], 0) + 1
+    first = "; ".join(f"{d['object_id']} ({d['modality']}): {d['reason']}" for d in dropped[:3])
+    print(f"astroembed evaluate: {int((~ok).sum())} of {len(dataset)} {dataset.name} items cannot be embedded "
+          f"and are left out ({by_mod}); first: {first}", file=sys.stderr)
+    return {"n": int((~ok).sum()), "by_modality": by_mod, "items": dropped[:50]}
 
 
 def evaluate_model(model, dataset, *, out=None, plots: bool = True, batch_size: int | None = None,
@@ -359,8 +295,11 @@ def evaluate_model(model, dataset, *, out=None, plots: bool = True, batch_size: 
     embedding maps and retrieval examples.
     """
     t0 = time.perf_counter()
-    emb = embed_dataset(model, dataset, batch_size=batch_size)
+    emb, ok, dropped = embed_dataset_robust(model, dataset, batch_size=batch_size)
     t_embed = time.perf_counter() - t0
+    not_embeddable = _report_dropped(dataset, dropped, ok)
+    if not ok.all():
+        dataset = dataset.subset(np.flatnonzero(ok))
     name = model_name or type(model).__name__
     kw.setdefault("title", f"{name} on {dataset.name} ({len(dataset)} items)")
     report = evaluate_embeddings(emb, labels=dataset.labels, redshifts=dataset.redshifts, groups=dataset.object_ids,
@@ -369,7 +308,7 @@ def evaluate_model(model, dataset, *, out=None, plots: bool = True, batch_size: 
                         "n_objects": int(len(set(dataset.object_ids.tolist()))),
                         "dataset_info": {k: v for k, v in dataset.info.items() if k != "data_dir"},
                         "embedding_dim": {k: int(v.shape[1]) for k, v in emb.items()},
-                        "seconds_embed": round(t_embed, 2), "python": platform.python_version(),
+                        "seconds_embed": round(t_embed, 2), "not_embeddable": not_embeddable, "python": platform.python_version(),
                         "machine": platform.machine(), "processor": platform.processor() or platform.machine()})
     try:
         from importlib.metadata import version
@@ -398,15 +337,20 @@ def evaluate_zero_shot(model, reference, query, *, k: int = 100, modality: str =
 
     Uses the redshifts of the reference only; the query redshifts are only used to score.
     """
+    from ..tasks import zero_shot_redshift
+
     reference_modality = reference_modality or modality
-    emb_r = embed_dataset(model, reference)
-    emb_q = embed_dataset(model, query)
-    zr, zq = reference.redshifts, query.redshifts
+    emb_r, ok_r, drop_r = embed_dataset_robust(model, reference)
+    emb_q, ok_q, drop_q = embed_dataset_robust(model, query)
+    _report_dropped(reference, drop_r, ok_r)
+    _report_dropped(query, drop_q, ok_q)
+    zr, zq = reference.redshifts[ok_r], query.redshifts[ok_q]
     okr, okq = np.isfinite(zr), np.isfinite(zq)
-    zp, _ = knn_redshift(emb_q[modality][okq], emb_r[reference_modality][okr], zr[okr], k=k)
+    zp, _ = zero_shot_redshift(emb_q[modality][okq], emb_r[reference_modality][okr], zr[okr],
+                               k=int(min(k, int(okr.sum()))))
     report = EvaluationReport(config={"zero_shot_k": k, "title": f"zero-shot redshift {reference.name} → {query.name}"})
     met = redshift_metrics(zq[okq], zp)
-    for m in _Z_METRICS:
+    for m in Z_METRICS:
         report.add(task="zero-shot redshift", subset=f"{reference.name}→{query.name}",
                    modality=modality if modality == reference_modality else f"{reference_modality}→{modality}",
                    scenario="full", probe=f"kNN k={k}", metric=m, values=[met[m]], n=int(okq.sum()))

@@ -51,6 +51,9 @@ class Embedder(Protocol):
 MODEL_TYPES: dict[str, str] = {
     "maven": "astroembed.models.maven.model:MavenModel",
     "supervised-lightcurve": "astroembed.models.supervised.model:SupervisedLightCurveModel",
+    "simfm": "astroembed.models.simfm.model:SimFMModel",
+    "transceiver": "astroembed.models.transceiver.model:TransceiverModel",
+    "applecider": "astroembed.models.applecider.model:AppleCiderModel",
 }
 
 

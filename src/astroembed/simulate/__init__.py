@@ -29,7 +29,8 @@ def config_dict(cfg: SimConfig, n: int) -> dict:
             "spectrum_phase": list(cfg.spectrum_phase), "n_spectra": cfg.n_spectra, "instrument": cfg.instrument,
             "forced_photometry": cfg.forced_photometry, "min_detections": cfg.min_detections,
             "peak_mag_max": cfg.peak_mag_max, "host_fraction": list(cfg.host_fraction),
-            "templates_dir": cfg.templates_dir}
+            "templates_dir": cfg.templates_dir, "mix_mode": cfg.mix_mode, "cadence_file": cfg.cadence_file,
+            "simulator_version": 2}
 
 
 _WORKER_CFG = None
@@ -77,7 +78,7 @@ def simulate(n: int = 1000, survey: str = "ztf", seed: int = 0, *, classes=None,
              spectrum_phase=(-10.0, 30.0), n_spectra: int = 1, instrument: str | None = None, bands=None,
              forced_photometry: bool = False, min_detections: int = 3, peak_mag_max: float | None = None,
              host_fraction=0.0, templates_dir=None, workers: int = 1, progress: bool = False,
-             max_tries: int = 20000) -> SimulatedDataset:
+             max_tries: int = 20000, cadence_file=None) -> SimulatedDataset:
     """Simulate ``n`` supernovae, each with a light curve and a spectrum from one SED.
 
     Parameters
@@ -90,8 +91,10 @@ def simulate(n: int = 1000, survey: str = "ztf", seed: int = 0, *, classes=None,
     seed : int
         Event ``i`` uses ``SeedSequence(seed).spawn`` child ``i``: same seed -> identical output,
         whatever ``workers``.
-    classes : None, "bts", "bts+iib", "balanced", list or dict
-        Class mix (default: the ZTF BTS mix of Ia, Ibc, II, IIn, SLSN-I).
+    classes : None, "bts", "bts+iib", "balanced", "rates", "rates+iib", list or dict
+        Class mix (default: the ZTF BTS mix of Ia, Ibc, II, IIn, SLSN-I, imposed per event).
+        ``"rates"``: volumetric rates x volume; the class is re-drawn with every candidate, so the kept
+        mix follows from the selection.
     redshift_range : (zmin, zmax), optional
         Overrides the per-class default (0.002 up to where the class can still be detected);
         must lie in (0.001, 2].
@@ -119,6 +122,12 @@ def simulate(n: int = 1000, survey: str = "ztf", seed: int = 0, *, classes=None,
     progress : bool
         Show a tqdm progress bar.
 
+    max_tries : int
+        Candidate draws allowed per kept event; beyond it a ``ValueError`` names the class and the
+        acceptance.
+    cadence_file : path, optional
+        ZTF cadence pool (``.npz`` from :mod:`astroembed.simulate.fit_empirical`; default: packaged).
+
     Returns
     -------
     SimulatedDataset
@@ -134,7 +143,7 @@ def simulate(n: int = 1000, survey: str = "ztf", seed: int = 0, *, classes=None,
                       spectrum_phase=spectrum_phase, n_spectra=n_spectra, instrument=instrument, bands=bands,
                       forced_photometry=forced_photometry, min_detections=min_detections,
                       peak_mag_max=peak_mag_max, host_fraction=host_fraction, max_tries=max_tries,
-                      templates_dir=templates_dir)
+                      templates_dir=templates_dir, cadence_file=cadence_file)
     bar = None
     if progress:
         from tqdm.auto import tqdm

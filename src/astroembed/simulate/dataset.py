@@ -53,21 +53,27 @@ class SimulatedDataset:
     @classmethod
     def from_events(cls, events: list[dict], config: dict) -> SimulatedDataset:
         truth = pd.DataFrame([e["truth"] for e in events])
-        lc_parts, sp_rows = [], []
+        lc_cols = ["object_id", "mjd", "band", "flux", "flux_err", "m5", "detected", "true_flux"]
+        if events:
+            lens = np.array([len(e["lc"]["mjd"]) for e in events])
+            band_names = np.concatenate([np.asarray(e["bands"], dtype=object)[e["lc"]["band_index"]] for e in events])
+            cat = lambda key: np.concatenate([e["lc"][key] for e in events])  # noqa: E731
+            lc_table = pd.DataFrame({
+                "object_id": np.repeat(np.array([e["truth"]["object_id"] for e in events], dtype=object), lens),
+                "mjd": cat("mjd"), "band": band_names, "flux": cat("flux"), "flux_err": cat("flux_err"),
+                "m5": cat("m5"), "detected": cat("detected"), "true_flux": cat("true_flux")})
+        else:
+            lc_table = pd.DataFrame(columns=lc_cols)
+        sp_cols = ["object_id", "spec_index", "mjd", "phase", "snr", "resolution", "wave", "flux", "flux_err"]
+        sp = {c: [] for c in sp_cols}
         for e in events:
-            lc, oid = e["lc"], e["truth"]["object_id"]
-            bands = np.asarray(e["bands"])
-            lc_parts.append(pd.DataFrame({"object_id": oid, "mjd": lc["mjd"], "band": bands[lc["band_index"]],
-                                          "flux": lc["flux"], "flux_err": lc["flux_err"], "m5": lc["m5"],
-                                          "detected": lc["detected"], "true_flux": lc["true_flux"]}))
+            oid = e["truth"]["object_id"]
             for k, s in enumerate(e["spectra"]):
-                sp_rows.append({"object_id": oid, "spec_index": k, "mjd": s["mjd"], "phase": s["phase"],
-                                "snr": s["snr"], "resolution": s["resolution"], "wave": s["wave"],
-                                "flux": s["flux"], "flux_err": s["flux_err"]})
-        lc_table = pd.concat(lc_parts, ignore_index=True) if lc_parts else pd.DataFrame(
-            columns=["object_id", "mjd", "band", "flux", "flux_err", "m5", "detected", "true_flux"])
-        spec_table = pd.DataFrame(sp_rows, columns=["object_id", "spec_index", "mjd", "phase", "snr", "resolution",
-                                                    "wave", "flux", "flux_err"])
+                sp["object_id"].append(oid)
+                sp["spec_index"].append(k)
+                for c in sp_cols[2:]:
+                    sp[c].append(s[c])
+        spec_table = pd.DataFrame(sp, columns=sp_cols)
         return cls(truth, lc_table, spec_table, config)
 
     def __len__(self) -> int:

@@ -79,14 +79,24 @@ def photometry_matrix(bands, wave) -> np.ndarray:
         The bandpass must lie inside ``wave``; missing coverage counts as zero flux.
     """
     wave = np.asarray(wave, dtype=np.float64)
-    dw = np.gradient(wave)
-    out = np.zeros((len(bands), len(wave)))
+    dw = np.empty_like(wave)  # np.gradient (central differences, one-sided at the ends), inlined for speed
+    if len(wave) > 1:
+        dw[1:-1] = 0.5 * (wave[2:] - wave[:-2])
+        dw[0], dw[-1] = wave[1] - wave[0], wave[-1] - wave[-2]
+    else:
+        dw[:] = 0.0
+    out = np.empty((len(bands), len(wave)))
     for k, b in enumerate(bands):
-        bp = get_bandpass(b)
-        t = np.interp(wave, bp.wave, bp.trans, left=0.0, right=0.0)
-        norm = np.trapezoid(bp.trans * C_AA_S / bp.wave, bp.wave)  # full curve: no renormalisation
-        out[k] = t * wave * dw / norm * _CGS_TO_UJY
+        bw, bt, norm = _band_table(b)
+        out[k] = np.interp(wave, bw, bt, left=0.0, right=0.0) * wave * dw * (_CGS_TO_UJY / norm)
     return out
+
+
+@cache
+def _band_table(name: str):
+    """(wave, trans, ∫ T c/λ dλ) of a band, cached (full curve: no renormalisation)."""
+    bp = get_bandpass(name)
+    return bp.wave, bp.trans, float(np.trapezoid(bp.trans * C_AA_S / bp.wave, bp.wave))
 
 
 def synthetic_flux(wave, flam, band: str) -> float:

@@ -40,10 +40,7 @@ ASSUMED = {
     "rate_alpha": {"Ia": 1.5, "Ibc": 2.7, "II": 2.7, "IIn": 2.7, "SLSN-I": 2.7, "IIb": 2.7,
                    "_source": "SN rate ~ (1+z)^alpha at z<1: Ia ~1.5 (Dilday+2010, Perrett+2012); core "
                               "collapse follows the cosmic SFR (Madau & Dickinson 2014, alpha ~2.7)"},
-    "host_av_scale": {"Ia": 0.33, "Ibc": 0.5, "II": 0.4, "IIn": 0.3, "SLSN-I": 0.1, "IIb": 0.4,
-                      "_source": "exponential host A_V distributions: Ia tau=0.33 (Jha+2007); CC SNe "
-                                 "0.3-0.5 (Hatano+1998-like); SLSN hosts are dwarfs with little dust "
-                                 "(Lunnan+2014)"},
+    "host_av_scale": {"Ia": 0.1, "Ibc": 0.5, "II": 0.25, "IIn": 0.1, "SLSN-I": 0.05, "IIb": 0.4, "_source": "exponential host A_V scales, v2: Ia 0.1, II 0.25, IIn 0.1, SLSN-I 0.05 chosen so that g-r at peak matches the BTS (a magnitude-limited sample is biased to low host dust; cf. Jha+2007 tau=0.33 volumetric for Ia); Ibc/IIb 0.5/0.4 (Hatano+1998-like)"},
 }
 
 

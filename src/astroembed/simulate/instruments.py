@@ -14,6 +14,7 @@ fraction ``host_fraction`` of the SN's r-band flux at that epoch.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -49,6 +50,18 @@ def get_instrument(instrument) -> Instrument:
     return INSTRUMENTS[key]
 
 
+_LN_REST = np.log(REST_WAVE)
+
+
+@lru_cache(maxsize=64)
+def _out_grid(wave_range, res):
+    """Output log-λ grid (2 pixels per resolution element) and its wavelengths (Å), read-only."""
+    lnw = np.arange(np.log(wave_range[0]), np.log(wave_range[1]), 1.0 / (2.0 * res))
+    wave = np.exp(lnw)
+    lnw.flags.writeable = wave.flags.writeable = False
+    return lnw, wave
+
+
 def _host_shape(z: float) -> np.ndarray:
     h = blackbody(REST_WAVE, [5000.0])[0]
     return h * np.where(REST_WAVE < 4000.0, 0.55, 1.0)
@@ -70,9 +83,8 @@ def observe_spectrum(rng: np.random.Generator, inst: Instrument, z: float, flam_
         half = int(np.ceil(4 * sig_pix))
         k = np.exp(-0.5 * (np.arange(-half, half + 1) / sig_pix) ** 2)
         f = np.convolve(f, k / k.sum(), mode="same")
-    lnw = np.arange(np.log(inst.wave_range[0]), np.log(inst.wave_range[1]), 1.0 / (2.0 * res))
-    wave = np.exp(lnw)
-    flux = np.interp(lnw, np.log(REST_WAVE) + np.log1p(z), f)
+    lnw, wave = _out_grid(inst.wave_range, res)
+    flux = np.interp(lnw, _LN_REST + np.log1p(z), f)
     mag_ref = 23.9 - 2.5 * np.log10(max(float(ref_weights @ f), 1e-30))
     snr = inst.snr_ref * 10.0 ** (-0.2 * (mag_ref - inst.mag_ref)) * np.exp(inst.snr_scatter * rng.standard_normal())
     snr = float(np.clip(snr, *inst.snr_range))
@@ -80,4 +92,4 @@ def observe_spectrum(rng: np.random.Generator, inst: Instrument, z: float, flam_
     med = med if med > 0 else 1e-30
     err = med / snr * np.sqrt(0.7 + 0.3 * np.maximum(flux, 0.0) / med)
     noisy = flux + err * rng.standard_normal(len(flux))
-    return wave, noisy, err, {"snr": snr, "resolution": res, "true_flux": flux}
+    return wave.copy(), noisy, err, {"snr": snr, "resolution": res, "true_flux": flux}

@@ -15,7 +15,40 @@ from importlib import resources
 import numpy as np
 
 __all__ = ["CLASSES", "OPTIONAL_CLASSES", "load_populations", "resolve_mix", "redshift_sampler",
-           "draw_physical", "Z_LIMITS"]
+           "draw_physical", "Z_LIMITS", "RATES", "volume_weight"]
+
+#: volumetric rates at z ~ 0 (Mpc^-3 yr^-1, h70): Ia 2.4e-5 (Frohmaier et al. 2019); core collapse
+#: 9.1e-5 (Frohmaier et al. 2021) split with the volume-limited LOSS fractions (Li et al. 2011;
+#: Shivvers et al. 2017: II 0.60, Ibc 0.24, IIb 0.10, IIn 0.05); SLSN-I 3.5e-8 (Frohmaier et al. 2021).
+#: Used by ``classes="rates"``: the class mix then follows from rates x volume x selection.
+RATES = {"Ia": 2.4e-5, "II": 0.60 * 9.1e-5, "Ibc": 0.24 * 9.1e-5, "IIb": 0.10 * 9.1e-5, "IIn": 0.05 * 9.1e-5,
+         "SLSN-I": 3.5e-8}
+#: assumed (not fitted) v2 parameters, see docs/simulation.md
+SECOND_MAX_AMP = (0.05, 0.20)   # Ia r-band secondary maximum, relative flux, uniform
+PLATEAU_D = (95.0, 20.0)        # II plateau end, rest days after peak: normal (mean, sd), clipped 40-160
+PLATEAU_DROP = (1.0, 2.6)       # II drop from plateau to tail (mag), uniform
+CO_TAIL = 0.0098                # 56Co decay, mag / day (full trapping), II tail
+IA_91BG_ABSMAG = -18.0          # Ia fainter than this AND narrower than the median are 91bg-like
+HALPHA_EW = (50.0, 0.5)         # IIn H-alpha emission EW (Å): log-normal (median, sigma); real OSC median ~51
+HALPHA_FWHM = (2000.0, 0.4)     # km/s, log-normal (median, sigma)
+#: assumed colour temperatures where the template fit is known to fail: IIn (no spectra with continuum;
+#: CSM interaction keeps them warm for months, e.g. SN 2010jl ~6000-8000 K) and SLSN-I (fits to line-
+#: blanketed spectra underestimate T; ~12000-15000 K at peak, Nicholl et al. 2017) -- (phase, T) nodes
+TEMPERATURE_ASSUMED = {"IIn": ([-10.0, 0.0, 20.0, 50.0, 100.0, 200.0], [10000.0, 10000.0, 7500.0, 6500.0, 6000.0, 5500.0]),
+                       "SLSN-I": ([-30.0, 0.0, 30.0, 60.0, 120.0], [14000.0, 13000.0, 10000.0, 8000.0, 7000.0])}
+
+
+@lru_cache(maxsize=16)
+def temperature_nodes(cls: str):
+    """(phase, T) node arrays of the class colour temperature: fitted, or :data:`TEMPERATURE_ASSUMED`."""
+    if cls in TEMPERATURE_ASSUMED:
+        ph, t = TEMPERATURE_ASSUMED[cls]
+    else:
+        tp = load_populations()["classes"][cls]["temperature"]
+        ph, t = tp["phase"], tp["T"]
+    ph, t = np.asarray(ph, float), np.asarray(t, float)
+    ph.flags.writeable = t.flags.writeable = False
+    return ph, t
 
 CLASSES = ("Ia", "Ibc", "II", "IIn", "SLSN-I")
 OPTIONAL_CLASSES = ("IIb",)
@@ -44,9 +77,15 @@ def resolve_mix(classes=None) -> tuple[tuple[str, ...], np.ndarray]:
 
     ``None`` / ``"bts"``: the ZTF BTS mix of the five Maven classes; ``"bts+iib"``: the same with
     IIb; ``"balanced"``: equal weights over the five; a list of names: equal weights over them; a
-    dict name -> weight: normalised weights.
+    dict name -> weight: normalised weights; ``"rates"`` (``"rates+iib"``): the volumetric rates
+    :data:`RATES` (the simulator then re-draws the class with every candidate, so that the kept mix
+    follows from rates x volume x selection; weights returned here are the bare rates).
     """
     pops = load_populations()
+    if isinstance(classes, str) and classes.lower() in ("rates", "rates+iib"):
+        names = CLASSES + (OPTIONAL_CLASSES if classes.lower() == "rates+iib" else ())
+        w = np.array([RATES[c] for c in names], float)
+        return tuple(names), w / w.sum()
     if classes is None or (isinstance(classes, str) and classes.lower() in ("bts", "bts+iib")):
         names = CLASSES + (OPTIONAL_CLASSES if isinstance(classes, str) and classes.lower() == "bts+iib" else ())
         w = np.array([pops["bts_mix"][c] for c in names], float)
@@ -100,6 +139,13 @@ def _class_arrays(cls: str):
             pops["assumed"]["host_av_scale"][cls], np.asarray(pops["mw_av_quantiles"]), np.linspace(0, 1, 101))
 
 
+@lru_cache(maxsize=1)
+def _empirical():
+    from .sky import load_empirical
+
+    return load_empirical()
+
+
 def draw_physical(rng: np.random.Generator, cls: str, zgrid, k: int = 64) -> dict:
     """``k`` candidate draws of the physical parameters of an event of class ``cls``.
 
@@ -107,15 +153,49 @@ def draw_physical(rng: np.random.Generator, cls: str, zgrid, k: int = 64) -> dic
     seen in the real data: those candidates are discarded, i.e. the Gaussian is truncated).
     """
     mean, chol, lo, hi, tail_med, tail_sig, av_scale, mwq, qgrid = _class_arrays(cls)
-    z = np.interp(rng.random(k), zgrid[1], zgrid[0])
-    x = mean[None, :] + rng.standard_normal((k, 3)) @ chol.T
+    u = rng.random((7, k))            # one call for all uniforms ...
+    g = rng.standard_normal((7, k))   # ... and all normals (fewer calls: this runs per candidate block)
+    z = np.interp(u[0], zgrid[1], zgrid[0])
+    x = mean[None, :] + g[:3].T @ chol.T
     ok = (x >= lo).all(axis=1) & (x <= hi).all(axis=1)
-    tail = np.clip(tail_med * np.exp(tail_sig * rng.standard_normal(k)), 0.003, 0.15)
-    host_av = rng.exponential(av_scale, size=k)
-    mw_av = np.interp(rng.random(k), qgrid, mwq)
-    return {"redshift": z, "peak_absmag": x[:, 0], "rise_rest_d": np.exp(x[:, 1]), "fade_rest_d": np.exp(x[:, 2]),
-            "tail_slope": tail, "temp_scale": np.exp(0.08 * rng.standard_normal(k)), "host_av": host_av,
-            "mw_av": mw_av, "ok": ok}
+    tail = np.clip(tail_med * np.exp(tail_sig * g[3]), 0.003, 0.15)
+    host_av = -av_scale * np.log1p(-u[1])  # exponential(av_scale)
+    mw_av = np.interp(u[2], qgrid, mwq)  # replaced by the sky-position model in the simulator
+    # the BTS fade_d is a g-band decline: r-band width = fitted per-class factor x fade_d
+    fade_r = np.exp(x[:, 2]) * _fade_factor(cls)
+    zeros = np.zeros(k)
+    out = {"redshift": z, "peak_absmag": x[:, 0], "rise_rest_d": np.exp(x[:, 1]), "fade_rest_d": fade_r,
+           "tail_slope": tail, "temp_scale": np.exp(0.08 * g[4]), "host_av": host_av,
+           "mw_av": mw_av, "ok": ok, "second_max_amp": zeros, "plateau_rest_d": zeros + np.nan,
+           "plateau_drop_mag": zeros + np.nan, "subtype_91bg": np.zeros(k, bool),
+           "halpha_ew": zeros, "halpha_fwhm_kms": zeros}
+    if cls == "Ia":
+        out["subtype_91bg"] = (x[:, 0] > IA_91BG_ABSMAG) & (x[:, 2] < mean[2])
+        amp = SECOND_MAX_AMP[0] + (SECOND_MAX_AMP[1] - SECOND_MAX_AMP[0]) * u[3]
+        out["second_max_amp"] = np.where(out["subtype_91bg"], 0.0, amp)
+    elif cls == "II":
+        out["plateau_rest_d"] = np.clip(PLATEAU_D[0] + PLATEAU_D[1] * g[5], 40.0, 160.0)
+        out["plateau_drop_mag"] = PLATEAU_DROP[0] + (PLATEAU_DROP[1] - PLATEAU_DROP[0]) * u[4]
+        out["tail_slope"] = np.full(k, CO_TAIL)
+    elif cls == "IIn":
+        out["halpha_ew"] = HALPHA_EW[0] * np.exp(HALPHA_EW[1] * g[5])
+        out["halpha_fwhm_kms"] = HALPHA_FWHM[0] * np.exp(HALPHA_FWHM[1] * g[6])
+    return out
+
+
+@lru_cache(maxsize=16)
+def _fade_factor(cls: str) -> float:
+    return float(_empirical()["widths"].get(cls, {"fade_r_factor": 1.0})["fade_r_factor"])
+
+
+def volume_weight(alpha: float, zmin: float, zmax: float) -> float:
+    """∫ (1+z)^(alpha-1) dV_c/dz dz over [zmin, zmax] (Mpc^3 per steradian): expected events per unit
+    volumetric rate and year of a class observable out to ``zmax``."""
+    from astropy.cosmology import Planck18
+
+    z = np.linspace(zmin, zmax, 512)
+    pdf = (1 + z) ** (alpha - 1.0) * Planck18.differential_comoving_volume(z).value
+    return float(np.sum(0.5 * (pdf[1:] + pdf[:-1]) * np.diff(z)))
 
 
 def default_zmax(cls: str, mag_limit: float) -> float:

@@ -31,7 +31,7 @@ import numpy as np
 from .filters import photometry_matrix
 
 __all__ = ["REST_WAVE", "REST_WAVE_COARSE", "UV_SUPPRESSION", "luminosity_shape", "temperature_curve", "blackbody",
-           "sed_shape", "distmod", "fitzpatrick99"]
+           "sed_shape", "distmod", "fitzpatrick99", "mw_transmission"]
 
 # rest-frame grid: the SNID log-λ step, extended to 1000-12500 Å (covers LSST u at z=2 and y at z=0)
 _SNID_LO, _SNID_HI, _SNID_N = 2501.69, 9993.24, 1024
@@ -45,6 +45,8 @@ DLN_WAVE = _DLN
 #: coarse grid: geometric centres of blocks of COARSE bins
 REST_WAVE_COARSE = np.exp(np.log(REST_WAVE).reshape(-1, COARSE).mean(axis=1))
 SNID_SLICE_COARSE = slice(_N_BLUE // COARSE, (_N_BLUE + _SNID_N) // COARSE)
+_BB_FULL = ((5500.0 / REST_WAVE) ** 5, 1.4387769e8 / REST_WAVE)
+_BB_COARSE = ((5500.0 / REST_WAVE_COARSE) ** 5, 1.4387769e8 / REST_WAVE_COARSE)
 
 #: (λ_uv [Å], k) of the UV suppression per class -- assumed, not fitted (the template library has no
 #: UV coverage): SNe Ia are strongly blanketed below ~3500 Å, SLSNe-I are UV-bright.
@@ -76,8 +78,18 @@ def temperature_curve(phases, nodes_phase, nodes_T, scale=1.0):
 
 def blackbody(wave, temp):
     """Planck B_λ up to a constant, shape (n_T, n_wave), normalised at 5500 Å-ish scale."""
-    x = 1.4387769e8 / (wave[None, :] * np.asarray(temp, np.float64)[:, None])
-    return (5500.0 / wave[None, :]) ** 5 / np.expm1(np.minimum(x, 600.0))
+    pow5, inv = _bb_consts(wave)
+    x = inv[None, :] / np.asarray(temp, np.float64)[:, None]
+    return pow5[None, :] / np.expm1(np.minimum(x, 600.0))
+
+
+def _bb_consts(wave):
+    """(5500 / λ)^5 and hc / (k λ) [K], cached for the two simulator grids."""
+    if wave is REST_WAVE:
+        return _BB_FULL
+    if wave is REST_WAVE_COARSE:
+        return _BB_COARSE
+    return (5500.0 / wave) ** 5, 1.4387769e8 / wave
 
 
 @lru_cache(maxsize=16)
@@ -86,20 +98,47 @@ def _uv_factor(cls: str, coarse: bool = False) -> np.ndarray:
     return 1.0 / (1.0 + (lam_uv / (REST_WAVE_COARSE if coarse else REST_WAVE)) ** k)
 
 
+_LN_REST = (np.log(REST_WAVE), np.log(REST_WAVE_COARSE))
+
+
+def mw_transmission(z: float, a_v: float, coarse: bool = False) -> np.ndarray:
+    """10^(-0.4 A_MW(λ_obs)) on the observed grid ``REST_WAVE[_COARSE] * (1 + z)`` (Fitzpatrick 1999,
+    R_V = 3.1), using the tabulated unit curve with precomputed log wavelengths."""
+    if a_v <= 0:
+        return np.ones(len(REST_WAVE_COARSE if coarse else REST_WAVE))
+    lnw, unit = _f99_unit(3.1)
+    return 10.0 ** (-0.4 * a_v * np.interp(_LN_REST[int(coarse)] + np.log1p(z), lnw, unit))
+
+
+@lru_cache(maxsize=2)
+def _rest_f99_unit(coarse: bool = False) -> np.ndarray:
+    """Fitzpatrick (1999) R_V = 3.1 extinction per unit A_V on the rest-frame grid (host dust)."""
+    return fitzpatrick99(REST_WAVE_COARSE if coarse else REST_WAVE, 1.0)
+
+
 @lru_cache(maxsize=2)
 def _rest_r_weights(coarse: bool = False) -> np.ndarray:
     return photometry_matrix(["ztfr"], REST_WAVE_COARSE if coarse else REST_WAVE)[0]
 
 
-def fitzpatrick99(wave, a_v: float, r_v: float = 3.1) -> np.ndarray:
-    """Extinction in magnitudes (Fitzpatrick 1999) at ``wave`` (Å), via the ``extinction`` package."""
-    if a_v <= 0:
-        return np.zeros(len(wave))
+@lru_cache(maxsize=4)
+def _f99_unit(r_v: float):
+    """ln λ grid and A(λ)/A_V of Fitzpatrick (1999) (linear in A_V at fixed R_V), 900-60000 Å."""
     try:
         import extinction
     except ImportError as exc:  # pragma: no cover
         raise ImportError("dust extinction needs the 'extinction' package: pip install 'astroembed[sim]'") from exc
-    return extinction.fitzpatrick99(np.ascontiguousarray(wave, dtype=np.float64), float(a_v), float(r_v))
+    lnw = np.linspace(np.log(900.0), np.log(60000.0), 6000)
+    return lnw, extinction.fitzpatrick99(np.exp(lnw), 1.0, float(r_v))
+
+
+def fitzpatrick99(wave, a_v: float, r_v: float = 3.1) -> np.ndarray:
+    """Extinction in magnitudes (Fitzpatrick 1999) at ``wave`` (Å): the ``extinction`` package's curve
+    for A_V = 1, tabulated once on a fine log-λ grid (interpolation error < 1e-4 mag) and scaled."""
+    if a_v <= 0:
+        return np.zeros(len(wave))
+    lnw, unit = _f99_unit(float(r_v))
+    return float(a_v) * np.interp(np.log(np.asarray(wave, np.float64)), lnw, unit)
 
 
 def sed_shape(cls: str, features: np.ndarray, temps: np.ndarray, host_av: float,
@@ -115,7 +154,7 @@ def sed_shape(cls: str, features: np.ndarray, temps: np.ndarray, host_av: float,
     s *= _uv_factor(cls, coarse)[None, :]
     s[:, SNID_SLICE_COARSE if coarse else SNID_SLICE] *= np.maximum(1.0 + features, 0.0)
     if host_av > 0:
-        s *= 10.0 ** (-0.4 * fitzpatrick99(wave, host_av))[None, :]
+        s *= 10.0 ** (-0.4 * host_av * _rest_f99_unit(coarse))[None, :]
     s /= (s @ _rest_r_weights(coarse))[:, None]
     return s
 

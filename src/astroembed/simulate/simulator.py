@@ -8,18 +8,30 @@ Event ``i`` of a run with ``seed`` draws everything from
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from .cadence import empirical_schedule
+from .candidates import _BATCH, _ROUGH_MARGIN, _ROUGH_MARGIN_CLASS, _draw_block, _mag_cut, _rough_mags  # noqa: F401
 from .filters import photometry_matrix
 from .instruments import get_instrument, observe_spectrum
-from .population import Z_LIMITS, default_zmax, draw_physical, load_populations, redshift_sampler, resolve_mix
+from .lightcurve_models import PLATEAU_CLASSES, brightness
+from .population import (
+    RATES,
+    Z_LIMITS,
+    default_zmax,
+    load_populations,
+    resolve_mix,
+    temperature_nodes,
+    volume_weight,
+)
 from .seds import (
     REST_WAVE,
     REST_WAVE_COARSE,
     distmod,
-    fitzpatrick99,
     luminosity_shape,
+    mw_transmission,
     sed_shape,
     temperature_curve,
 )
@@ -30,8 +42,7 @@ __all__ = ["SimConfig", "make_config", "simulate_event", "simulate_events", "mod
 
 _NODES = np.array([-150, -100, -70, -50, -35, -25, -18, -12, -8, -4, 0, 4, 8, 12, 18, 25, 35, 50, 70, 100,
                    140, 200, 280, 380, 500], float)
-_BATCH = 32
-_FAINT_MARGIN = 0.5  # mag: the cheap pre-selection keeps events whose rough peak is this much past the cut
+_FAINT_MARGIN = 0.5  # mag: redshift ranges reach this far past the cut
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,8 @@ class SimConfig:
     max_tries: int
     templates_dir: str | None
     id_prefix: str
+    mix_mode: str = "fixed"  # "fixed": class drawn once per event; "rates": re-drawn with every candidate
+    cadence_file: str | None = None
 
 
 def _check_int(name, value, lo):
@@ -77,7 +90,8 @@ def _check_range(name, value, lo=-np.inf, hi=np.inf, strict=True):
 
 def make_config(*, seed=0, survey="ztf", classes=None, redshift_range=None, spectrum_phase=(-10.0, 30.0),
                 n_spectra=1, instrument=None, bands=None, forced_photometry=False, min_detections=3,
-                peak_mag_max=None, host_fraction=0.0, max_tries=20000, templates_dir=None) -> SimConfig:
+                peak_mag_max=None, host_fraction=0.0, max_tries=20000, templates_dir=None,
+                cadence_file=None) -> SimConfig:
     """Validate the user's options into a :class:`SimConfig`; errors name the offending key."""
     seed = _check_int("seed", seed, 0)
     sv = get_survey(survey)
@@ -118,20 +132,71 @@ def make_config(*, seed=0, survey="ztf", classes=None, redshift_range=None, spec
         else:
             zr = _check_range("redshift_range", redshift_range, *Z_LIMITS)
         zranges[c] = (pops["assumed"]["rate_alpha"][c], zr[0], zr[1])
+    if peak_mag_max is not None:
+        for c in names:
+            # brightest allowed event at the lowest redshift: if even that is fainter, nothing can pass
+            m_best = pops["classes"][c]["peakabs_range"][0] + float(distmod(zranges[c][1])) - 1.0
+            if m_best > peak_mag_max:
+                raise ValueError(
+                    f"peak_mag_max: no {c} event can pass peak_mag_max={peak_mag_max} at redshift_range="
+                    f"{zranges[c][1:]} (the brightest one peaks at ~{m_best + 1.0:.1f} mag); raise peak_mag_max or "
+                    "lower the redshift range")
+    mix_mode = "fixed"
+    if isinstance(classes, str) and classes.lower().startswith("rates"):
+        # events per year in each class's volume: rate x ∫ (1+z)^(alpha-1) dV; selection does the rest
+        mix_mode = "rates"
+        w = np.array([RATES[c] * volume_weight(*zranges[c]) for c in names])
+        probs = w / w.sum()
+    if cadence_file is not None:
+        cadence_file = str(cadence_file)
+        if not Path(cadence_file).is_file():
+            raise FileNotFoundError(f"cadence_file: {cadence_file} does not exist (an .npz made by "
+                                    "astroembed.simulate.fit_empirical)")
+    if sv.cadence == "ztf_empirical":
+        from .cadence import load_cadence
+
+        load_cadence(cadence_file)  # fails early, naming cadence_file, if the pool is missing
     return SimConfig(seed, sv, names, tuple(float(p) for p in probs), zranges, phase, n_spectra, inst,
                      bool(forced_photometry), min_det, peak_mag_max, hf, max_tries,
-                     None if templates_dir is None else str(templates_dir), f"{sv.name}-{seed}-")
-
-
-def _mag_cut(sv: Survey, peak_mag_max) -> float:
-    """Peak magnitude beyond which an event is (nearly) never detected 3 times: the deepest band's
-    median 5σ depth + 1 σ of its scatter, or ``peak_mag_max``."""
-    lim = max(sv.m5[b] for b in sv.bands) + sv.m5_sigma
-    return min(lim, peak_mag_max) if peak_mag_max is not None else lim
+                     None if templates_dir is None else str(templates_dir), f"{sv.name}-{seed}-", mix_mode,
+                     cadence_file)
 
 
 def _rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(index),)))
+
+
+
+def _halpha(wave, ew, fwhm_kms):
+    """Continuum-relative Gaussian H-alpha emission of equivalent width ``ew`` (Å) on ``wave``."""
+    if ew <= 0:
+        return 0.0
+    sig = 6562.8 * fwhm_kms / 299792.458 / 2.3548
+    return ew / (sig * np.sqrt(2 * np.pi)) * np.exp(-0.5 * ((wave - 6562.8) / sig) ** 2)
+
+
+def _features(lib, sn, phases, p, coarse=False):
+    from .seds import SNID_SLICE, SNID_SLICE_COARSE
+
+    f = lib.features(sn, phases, coarse)
+    if p["halpha_ew"] > 0:
+        wave = (REST_WAVE_COARSE if coarse else REST_WAVE)[SNID_SLICE_COARSE if coarse else SNID_SLICE]
+        f = f + _halpha(wave, p["halpha_ew"], p["halpha_fwhm_kms"])[None, :]
+    return f
+
+
+def _t_end(cls, p):
+    fade, tail = p["fade_rest_d"], p["tail_slope"]
+    if cls in PLATEAU_CLASSES:
+        tp = p["plateau_rest_d"]
+        level = 0.75 * min(tp, 500.0) / fade + p["plateau_drop_mag"]
+        return float(min(tp + 20.0 + max(8.0 - level, 0.0) / tail, 500.0))
+    return float(min(fade + 8.0 / tail, 500.0))
+
+
+def _brightness(cls, t, p):
+    return brightness(cls, t, p["rise_rest_d"], p["fade_rest_d"], p["tail_slope"], p["second_max_amp"],
+                      p["plateau_rest_d"], p["plateau_drop_mag"])
 
 
 def simulate_event(cfg: SimConfig, index: int) -> dict:
@@ -139,117 +204,115 @@ def simulate_event(cfg: SimConfig, index: int) -> dict:
     rng = _rng(cfg.seed, index)
     sv = cfg.survey
     lib = load_templates(cfg.templates_dir)
-    pops = load_populations()
-    cls = cfg.classes[int(rng.choice(len(cfg.classes), p=cfg.class_probs))]
-    cp = pops["classes"][cls]
-    alpha, zmin, zmax = cfg.zranges[cls]
-    zgrid = redshift_sampler(alpha, zmin, zmax)
+    cls_fixed = None
+    if cfg.mix_mode != "rates":
+        k = int(np.searchsorted(np.cumsum(cfg.class_probs), rng.random(), side="right"))
+        cls_fixed = cfg.classes[min(k, len(cfg.classes) - 1)]
     mag_cut = _mag_cut(sv, cfg.peak_mag_max)
     bands = list(sv.bands)
-    sd = np.sin(np.radians(sv.dec_range))
-    cand, tries, accepted, j = None, 0, False, 0
-    while tries < cfg.max_tries:
-        if cand is None or j >= _BATCH:
-            # a block of candidates, vectorised; the cheap (SED-free) pre-selection removes most
-            cand = draw_physical(rng, cls, zgrid, _BATCH)
-            mu_all = distmod(cand["redshift"])
-            cand["ra"] = rng.uniform(0.0, 360.0, _BATCH)
-            cand["dec"] = np.degrees(np.arcsin(rng.uniform(sd[0], sd[1], _BATCH)))
-            cand["peak_mjd"] = rng.uniform(*sv.mjd_range, _BATCH)
-            cand["spec_phases"] = rng.uniform(*cfg.spectrum_phase, size=(_BATCH, cfg.n_spectra))
-            cand["host_frac"] = rng.uniform(*cfg.host_fraction, _BATCH)
-            rough = cand["peak_absmag"] + mu_all - 2.5 * np.log10(1 + cand["redshift"]) + 0.8 * cand["mw_av"]
-            passing = np.flatnonzero(cand["ok"] & (rough <= mag_cut + _FAINT_MARGIN))
-            j = 0
-        # candidates are consumed in order; those failing the cheap cut count as tries too
-        nxt = passing[passing >= j]
-        if not len(nxt):
-            tries += _BATCH - j
-            j = _BATCH
-            continue
-        tries += int(nxt[0]) - j + 1
-        j = int(nxt[0]) + 1
-        c = j - 1
-        p = {k: (v[c] if np.ndim(v) else v) for k, v in cand.items()}
-        z = float(p["redshift"])
-        mu = float(mu_all[c])
-        ra, dec, peak_mjd = float(p["ra"]), float(p["dec"]), float(p["peak_mjd"])
-        spec_phases, host_frac = p["spec_phases"], float(p["host_frac"])
-        rise, fade, tail = p["rise_rest_d"], p["fade_rest_d"], p["tail_slope"]
-        sn = lib.choose(rng, cls, float(spec_phases[0]))
-        obs_wave = REST_WAVE_COARSE * (1.0 + z)
-        mw = 10.0 ** (-0.4 * fitzpatrick99(obs_wave, p["mw_av"]))
-        amp = 10.0 ** (-0.4 * (p["peak_absmag"] - 23.9 + mu)) / (1.0 + z)
-        W = photometry_matrix(bands, obs_wave) * mw[None, :]
-        tp = cp["temperature"]
-        # selection on the magnitudes at the (rest-frame r) peak epoch, before the full SED
-        shape0 = sed_shape(cls, lib.features(sn, [0.0], True),
-                           temperature_curve([0.0], tp["phase"], tp["T"], p["temp_scale"]), p["host_av"], True)
-        with np.errstate(divide="ignore"):
-            mags0 = 23.9 - 2.5 * np.log10(np.maximum(amp * (shape0 @ W.T)[0], 1e-30))
-        if np.min(mags0) > mag_cut:
-            continue
-        t_start = -2.5 * rise
-        t_end = min(fade + 8.0 / tail, 500.0)
-        nodes = np.unique(np.concatenate([[t_start, 0.0, t_end], _NODES[(_NODES > t_start) & (_NODES < t_end)],
-                                          spec_phases]))
-        temps = temperature_curve(nodes, tp["phase"], tp["T"], p["temp_scale"])
-        shape = sed_shape(cls, lib.features(sn, nodes, True), temps, p["host_av"], True)
-        colour = amp * (shape @ W.T)  # (n_node, n_band): µJy per unit L
-        lum_nodes = luminosity_shape(nodes, rise, fade, tail)
-        with np.errstate(divide="ignore"):
-            peak_mags = 23.9 - 2.5 * np.log10(np.max(colour * lum_nodes[:, None], axis=0))
-        if cfg.peak_mag_max is not None and np.min(peak_mags) > cfg.peak_mag_max:
-            continue
-        t0 = peak_mjd + (t_start - 5.0) * (1.0 + z)
-        t1 = peak_mjd + t_end * (1.0 + z)
-        times, bidx = schedule(rng, sv, t0, t1, ra)
-        ph = (times - peak_mjd) / (1.0 + z)
-        true = luminosity_shape(ph, rise, fade, tail) * _interp_bands(ph, bidx, nodes, colour)
-        flux, err, m5 = observe(rng, sv, true, bidx)
-        det = flux / err >= 5.0
-        n_det = int(det.sum())
-        if n_det < cfg.min_detections:
-            continue
-        accepted = True
-        break
+    tries, accepted = 0, False
+    n_pre = n_peak = 0  # candidates passing the vectorised pre-check / the exact peak cut (for the error)
+    while tries < cfg.max_tries and not accepted:
+        cand = _draw_block(rng, cfg, cls_fixed)
+        passing = np.flatnonzero(cand["ok"])
+        n_pre += int(np.count_nonzero(passing < cfg.max_tries - tries))
+        last = _BATCH - 1
+        for c in passing:
+            if tries + int(c) + 1 > cfg.max_tries:
+                break
+            p = {k: v[c] for k, v in cand.items()}
+            cls = cfg.classes[int(p["cls"])]
+            z, mu = float(p["redshift"]), float(p["mu"])
+            spec_phases = p["spec_phases"]
+            sub91 = bool(p["subtype_91bg"])
+            sn = lib.choose(rng, cls, float(spec_phases[0]), subtypes=("Ia-91bg",) if sub91 else None,
+                            exclude_subtypes=("Ia-91bg",) if cls == "Ia" and not sub91 else None)
+            t_start = -2.5 * p["rise_rest_d"]
+            t_end = _t_end(cls, p)
+            obs_wave = REST_WAVE_COARSE * (1.0 + z)
+            mw = mw_transmission(z, p["mw_av"], coarse=True)
+            amp = 10.0 ** (-0.4 * (p["peak_absmag"] - 23.9 + mu)) / (1.0 + z)
+            W = photometry_matrix(bands, obs_wave) * mw[None, :]
+            tph, tT = temperature_nodes(cls)
+            extra = [p["plateau_rest_d"] + d for d in (-6.0, 0.0, 6.0)] if cls in PLATEAU_CLASSES else []
+            nodes = np.unique(np.concatenate([[t_start, 0.0, t_end], _NODES[(_NODES > t_start) & (_NODES < t_end)],
+                                              spec_phases, [e for e in extra if t_start < e < t_end]]))
+            temps = temperature_curve(nodes, tph, tT, p["temp_scale"])
+            shape = sed_shape(cls, _features(lib, sn, nodes, p, True), temps, p["host_av"], True)
+            colour = amp * (shape @ W.T)  # (n_node, n_band): µJy per unit L
+            with np.errstate(divide="ignore"):
+                peak_mags = 23.9 - 2.5 * np.log10(np.max(colour * _brightness(cls, nodes, p)[:, None], axis=0))
+            if np.min(peak_mags) > mag_cut:
+                continue
+            n_peak += 1
+            peak_mjd = float(p["peak_mjd"])
+            t0 = peak_mjd + (t_start - 5.0) * (1.0 + z)
+            t1 = peak_mjd + t_end * (1.0 + z)
+            if sv.cadence == "ztf_empirical":
+                times, bidx = empirical_schedule(rng, sv, t0, t1, float(p["ra"]), cfg.cadence_file)
+            else:
+                times, bidx = schedule(rng, sv, t0, t1, float(p["ra"]))
+            ph = (times - peak_mjd) / (1.0 + z)
+            if np.count_nonzero((ph > t_start) & (ph < t_end)) < cfg.min_detections:
+                continue  # exact: cannot have enough detections whatever the SED
+            true = _brightness(cls, ph, p) * _interp_bands(ph, bidx, nodes, colour)
+            flux, err, m5 = observe(rng, sv, true, bidx)
+            det = flux / err >= 5.0
+            n_det = int(det.sum())
+            if n_det < cfg.min_detections:
+                continue
+            accepted, last = True, int(c)
+            break
+        tries += last + 1
     if not accepted:
+        what = "/".join(cfg.classes) if cls_fixed is None else cls_fixed
         raise ValueError(
-            f"inconsistent config: no {cls} event passed the selection (min_detections={cfg.min_detections}, "
-            f"peak_mag_max={cfg.peak_mag_max}, redshift_range={cfg.zranges[cls][1:]}) in max_tries="
-            f"{cfg.max_tries} draws; loosen the cuts or lower the redshift range")
+            f"inconsistent config: no {what} event passed the selection in max_tries={cfg.max_tries} draws "
+            f"(acceptance < {1.0 / cfg.max_tries:.1e}: {n_pre} draws passed the magnitude pre-check, {n_peak} the "
+            f"peak cut, 0 min_detections={cfg.min_detections}; peak_mag_max={cfg.peak_mag_max}, redshift_range="
+            f"{[tuple(round(v, 4) for v in cfg.zranges[c][1:]) for c in cfg.classes]}); loosen the cuts, lower the "
+            "redshift range or raise max_tries")
     keep = np.ones(len(times), bool) if cfg.forced_photometry else det
     ref = "ztfr" if "ztfr" in bands else ("lsstr" if "lsstr" in bands else bands[len(bands) // 2])
     full_wave = REST_WAVE * (1.0 + z)
-    mw_full = 10.0 ** (-0.4 * fitzpatrick99(full_wave, p["mw_av"]))
+    mw_full = mw_transmission(z, p["mw_av"])
     ref_w = photometry_matrix([ref], full_wave)[0] * mw_full
     inst = get_instrument(cfg.instrument)
-    spec_shape = sed_shape(cls, lib.features(sn, spec_phases), temperature_curve(
-        spec_phases, tp["phase"], tp["T"], p["temp_scale"]), p["host_av"])
+    spec_shape = sed_shape(cls, _features(lib, sn, spec_phases, p), temperature_curve(
+        spec_phases, tph, tT, p["temp_scale"]), p["host_av"])
+    spec_lum = _brightness(cls, np.asarray(spec_phases, float), p)
     spectra = []
     for k, sp in enumerate(spec_phases):
-        flam = amp * spec_shape[k] * mw_full * float(luminosity_shape(sp, rise, fade, tail))
-        w, f, e, info = observe_spectrum(rng, inst, z, flam, ref_w, host_frac)
+        flam = amp * spec_shape[k] * mw_full * float(spec_lum[k])
+        w, f, e, info = observe_spectrum(rng, inst, z, flam, ref_w, float(p["host_frac"]))
         spectra.append({"wave": w, "flux": f, "flux_err": e, "mjd": peak_mjd + sp * (1.0 + z), "phase": float(sp),
                         "snr": info["snr"], "resolution": info["resolution"]})
+    shape0 = shape[np.flatnonzero(nodes == 0.0)[:1]]
     truth = {
         "object_id": f"{cfg.id_prefix}{index:07d}", "index": int(index), "class": cls, "redshift": z,
-        "peak_mjd": peak_mjd, "peak_absmag": p["peak_absmag"],
-        "peak_absmag_intrinsic": p["peak_absmag"] - _host_r_extinction(shape0[0], p["host_av"]),
-        "rise_rest_d": rise, "fade_rest_d": fade, "tail_slope": tail, "temp_scale": p["temp_scale"],
-        "host_av": p["host_av"], "mw_av": p["mw_av"], "mwebv": p["mw_av"] / 3.1, "distmod": mu,
-        "ra": ra, "dec": dec, "template_id": int(sn), "template_sn": str(lib.sn_name[sn]),
+        "peak_mjd": peak_mjd, "peak_absmag": float(p["peak_absmag"]),
+        "peak_absmag_intrinsic": float(p["peak_absmag"]) - _host_r_extinction(shape0[0], p["host_av"]),
+        "rise_rest_d": float(p["rise_rest_d"]), "fade_rest_d": float(p["fade_rest_d"]),
+        "tail_slope": float(p["tail_slope"]), "temp_scale": float(p["temp_scale"]),
+        "host_av": float(p["host_av"]), "mw_av": float(p["mw_av"]), "mwebv": float(p["mw_av"]) / 3.1, "distmod": mu,
+        "ra": float(p["ra"]), "dec": float(p["dec"]), "gal_b": float(p["gal_b"]),
+        "second_max_amp": float(p["second_max_amp"]), "plateau_rest_d": float(p["plateau_rest_d"]),
+        "plateau_drop_mag": float(p["plateau_drop_mag"]), "halpha_ew": float(p["halpha_ew"]),
+        "template_id": int(sn), "template_sn": str(lib.sn_name[sn]),
         "template_subtype": str(lib.sn_subtype[sn]), "template_source": str(lib.sn_source[sn]),
         "spec_phase": float(spec_phases[0]), "spec_mjd": spectra[0]["mjd"], "spec_snr": spectra[0]["snr"],
-        "spec_resolution": spectra[0]["resolution"], "spec_instrument": inst.name, "host_fraction": host_frac,
+        "spec_resolution": spectra[0]["resolution"], "spec_instrument": inst.name,
+        "host_fraction": float(p["host_frac"]),
         "n_obs": int(len(times)), "n_det": n_det, "n_tries": tries, "survey": sv.name,
     }
     for b, m in zip(bands, peak_mags, strict=False):
         truth[f"peak_mag_{b}"] = float(m)
     lc = {"mjd": times[keep], "band_index": bidx[keep].astype(np.int8), "flux": flux[keep], "flux_err": err[keep],
           "m5": m5[keep], "detected": det[keep], "true_flux": true[keep]}
-    model = {"nodes": nodes, "colour": colour, "rise": rise, "fade": fade, "tail": tail, "peak_mjd": peak_mjd,
-             "redshift": z, "bands": bands}
+    model = {"nodes": nodes, "colour": colour, "rise": p["rise_rest_d"], "fade": p["fade_rest_d"],
+             "tail": p["tail_slope"], "peak_mjd": peak_mjd, "redshift": z, "bands": bands, "class": cls,
+             "params": {k: p[k] for k in ("rise_rest_d", "fade_rest_d", "tail_slope", "second_max_amp",
+                                          "plateau_rest_d", "plateau_drop_mag")}}
     return {"truth": truth, "lc": lc, "spectra": spectra, "bands": bands, "model": model}
 
 
@@ -264,7 +327,11 @@ def model_flux(event: dict, mjd, band: str) -> np.ndarray:
         raise ValueError(f"band: {band!r} not simulated for this event; bands: {m['bands']}")
     ph = (np.asarray(mjd, float) - m["peak_mjd"]) / (1.0 + m["redshift"])
     b = m["bands"].index(band)
-    return luminosity_shape(ph, m["rise"], m["fade"], m["tail"]) * np.interp(ph, m["nodes"], m["colour"][:, b])
+    if "class" in m:
+        lum = _brightness(m["class"], ph, m["params"])
+    else:
+        lum = luminosity_shape(ph, m["rise"], m["fade"], m["tail"])
+    return lum * np.interp(ph, m["nodes"], m["colour"][:, b])
 
 
 def _interp_bands(ph, bidx, nodes, colour):
@@ -279,9 +346,9 @@ def _host_r_extinction(shape0, host_av):
     """Host extinction (mag) in rest-frame r at peak (coarse grid), for the intrinsic peak magnitude."""
     if host_av <= 0:
         return 0.0
-    from .seds import _rest_r_weights
+    from .seds import _rest_f99_unit, _rest_r_weights
 
-    unred = shape0 / 10.0 ** (-0.4 * fitzpatrick99(REST_WAVE_COARSE, host_av))
+    unred = shape0 * 10.0 ** (0.4 * host_av * _rest_f99_unit(True))
     w = _rest_r_weights(True)
     return float(2.5 * np.log10((unred @ w) / (shape0 @ w)))
 

@@ -45,7 +45,8 @@ class Survey:
     ujy_per_electron: float
     floor: float
     dec_range: tuple[float, float]
-    cadence: str = "ztf"  # "ztf" (fixed revisit + both bands) or "lsst" (random gaps, 2 bands / night)
+    cadence: str = "ztf"  # "ztf_empirical" (real BTS sequences, :mod:`.cadence`), "ztf" (fixed revisit +
+    # both bands, simulator v1) or "lsst" (random gaps, 2 bands / night)
     revisit_days: tuple[int, ...] = (2, 3)
     band_prob: dict[str, float] = field(default_factory=dict)
     visits_per_night: int = 2
@@ -65,7 +66,7 @@ SURVEYS: dict[str, Survey] = {
     "ztf": Survey(
         name="ztf", bands=("ztfg", "ztfr"), m5={"ztfg": 20.6, "ztfr": 20.5, "ztfi": 20.0}, m5_sigma=0.4,
         m5_range=(19.0, 21.4), mjd_range=(58200.0, 59300.0), season_days=240.0, weather_loss=0.3,
-        ujy_per_electron=0.11, floor=0.02, dec_range=(-30.0, 90.0), cadence="ztf", revisit_days=(2, 3),
+        ujy_per_electron=0.11, floor=0.02, dec_range=(-30.0, 90.0), cadence="ztf_empirical", revisit_days=(2, 3),
         band_prob={"ztfg": 0.9, "ztfr": 0.9, "ztfi": 0.3}, default_instrument="sedm"),
     "lsst": Survey(
         name="lsst", bands=("lsstu", "lsstg", "lsstr", "lssti", "lsstz", "lssty"),

@@ -26,7 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["TemplateLibrary", "load_templates"]
+__all__ = ["TemplateLibrary", "load_templates", "EXCLUDED_SNE"]
+
+#: SNe that are also in our real evaluation data (Open Supernova Catalog 2010-2014): never used as
+#: simulator templates, so that simulated spectra cannot leak them into a model evaluated on OSC
+EXCLUDED_SNE = ("SN2012bz", "SN2013cq", "SN2013dk", "PS1-10awh", "PS1-10ky", "SN2011kf")
+#: relative draw weight of individual template SNe (default 1): SN 1987A is a peculiar, blue-supergiant
+#: II-pec with a slow rise, rare among observed SNe II (it would otherwise be ~1/19 of the II draws)
+SN_WEIGHTS = {"sn1987a": 0.2}
 
 
 class TemplateLibrary:
@@ -68,13 +75,33 @@ class TemplateLibrary:
         idx = self.sne_of_class(cls)
         return float(self.first_phase[idx].min()), float(self.last_phase[idx].max())
 
-    def choose(self, rng: np.random.Generator, cls: str, phase: float, match_days: float = 7.0) -> int:
-        """Draw a template SN of ``cls`` (uniform over SNe) with an epoch near ``phase`` if any."""
-        idx = self.sne_of_class(cls)
-        rows = self._class_rows(cls)
-        near = np.unique(self.sn[rows[np.abs(self.phase[rows] - phase) <= match_days]])
-        pool = near if len(near) else idx
-        return int(pool[rng.integers(len(pool))])
+    def choose(self, rng: np.random.Generator, cls: str, phase: float, match_days: float = 7.0,
+               subtypes=None, exclude_subtypes=None) -> int:
+        """Draw a template SN of ``cls`` with an epoch near ``phase`` if any (uniform over SNe, times
+        :data:`SN_WEIGHTS`), optionally restricted to / excluding some subtypes (e.g. ``Ia-91bg``)."""
+        key = (cls, None if subtypes is None else tuple(subtypes),
+               None if exclude_subtypes is None else tuple(exclude_subtypes))
+        cache = self.__dict__.setdefault("_choose_cache", {})
+        if key not in cache:
+            idx = self.sne_of_class(cls)
+            st = self.sn_subtype[idx]
+            m = np.ones(len(idx), bool)
+            if subtypes is not None:
+                m &= np.isin(st, list(subtypes))
+            if exclude_subtypes is not None:
+                m &= ~np.isin(st, list(exclude_subtypes))
+            if m.any():
+                idx = idx[m]
+            rows = np.flatnonzero(np.isin(self.sn, idx))
+            w_sn = np.zeros(len(self.sn_name))
+            w_sn[idx] = [SN_WEIGHTS.get(n.lower(), 1.0) for n in self.sn_name[idx]]
+            cache[key] = (idx, self.phase[rows], self.sn[rows], w_sn)
+        idx, ph_rows, sn_rows, w_sn = cache[key]
+        near = np.zeros(len(w_sn), bool)
+        near[sn_rows[np.abs(ph_rows - phase) <= match_days]] = True
+        w = w_sn * near if near.any() else w_sn
+        cw = np.cumsum(w)
+        return int(min(np.searchsorted(cw, rng.random() * cw[-1], side="right"), len(cw) - 1))
 
     def _class_rows(self, cls: str) -> np.ndarray:
         cache = self.__dict__.setdefault("_rows_cache", {})
@@ -106,10 +133,21 @@ class TemplateLibrary:
         return (1.0 - w) * flux[s + j] + w * flux[s + j + 1]
 
 
+def _without(wave, flux, phase, sn, sn_name, sn_class, sn_subtype, sn_source, exclude=EXCLUDED_SNE):
+    """Drop the template SNe named in ``exclude`` (case-insensitive) and renumber the rest."""
+    bad = {e.lower() for e in exclude}
+    keep_sn = np.array([str(n).lower() not in bad for n in sn_name])
+    new_id = np.cumsum(keep_sn) - 1
+    rows = keep_sn[np.asarray(sn)]
+    sel = lambda a: np.asarray(a)[keep_sn]  # noqa: E731
+    return TemplateLibrary(wave, np.asarray(flux)[rows], np.asarray(phase)[rows], new_id[np.asarray(sn)[rows]],
+                           sel(sn_name), sel(sn_class), sel(sn_subtype), sel(sn_source))
+
+
 def _from_npz(path) -> TemplateLibrary:
     with np.load(path) as d:
-        return TemplateLibrary(d["wave"], d["flux"], d["phase"], d["sn"], d["sn_name"], d["sn_class"],
-                               d["sn_subtype"], d["sn_source"])
+        return _without(d["wave"], d["flux"], d["phase"], d["sn"], d["sn_name"], d["sn_class"],
+                        d["sn_subtype"], d["sn_source"])
 
 
 def _from_dir(templates_dir: Path) -> TemplateLibrary:
@@ -141,8 +179,8 @@ def _from_dir(templates_dir: Path) -> TemplateLibrary:
         fl.append(base.flux[s:e])
         ph.append(base.phase[s:e])
         sv.append(np.full(e - s, new))
-    return TemplateLibrary(np.load(grid_file), np.concatenate(fl), np.concatenate(ph), np.concatenate(sv),
-                           names, classes, subtypes, sources)
+    return _without(np.load(grid_file), np.concatenate(fl), np.concatenate(ph), np.concatenate(sv),
+                    names, classes, subtypes, sources)
 
 
 @lru_cache(maxsize=4)

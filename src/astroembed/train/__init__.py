@@ -1,7 +1,7 @@
 """Training: CLIP pre-training on simulated pairs, fine-tuning on real data, baselines, cross-validation.
 
 Never imported by ``import astroembed``.  Entry points: :func:`train` (Python) and
-``astroembed train --config FILE`` (:mod:`astroembed.train.cli`).
+``astroembed train --config FILE`` (:mod:`astroembed.cli.train`).
 """
 
 from .config import (

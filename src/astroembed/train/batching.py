@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .augment import augment_lightcurve, augment_spectrum
 from ..models.supervised import SupervisedLightCurveModel
+from .augment import augment_lightcurve, augment_spectrum
 from .config import TrainConfig
 from .data import PairedData
 from .model_setup import _maven

@@ -6,13 +6,13 @@ A complete example lives in ``configs/``; ``astroembed train --config FILE`` run
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._config import StrictConfig, check_choice, check_positive
+from .._config import StrictConfig, check_choice, check_int, check_number, check_positive
 from ..errors import ConfigError
+from ..labels import MAVEN5
 from ..models.maven.config import MODALITIES, MavenConfig
 
 __all__ = ["DataConfig", "OptimConfig", "AugmentConfig", "CVConfig", "SupervisedConfig", "TrainConfig",
@@ -20,23 +20,6 @@ __all__ = ["DataConfig", "OptimConfig", "AugmentConfig", "CVConfig", "Supervised
 
 #: keys that may differ between a run and its ``--resume`` (they do not change the numbers)
 RUN_LEVEL_KEYS = ("output_dir", "device", "num_threads", "progress")
-
-
-def _num(where, v, lo=None, hi=None, lo_open=False, hi_open=False):
-    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-    if ok and lo is not None:
-        ok = v > lo if lo_open else v >= lo
-    if ok and hi is not None:
-        ok = v < hi if hi_open else v <= hi
-    if not ok:
-        lo_s = "" if lo is None else (f"> {lo}" if lo_open else f">= {lo}")
-        hi_s = "" if hi is None else (f"< {hi}" if hi_open else f"<= {hi}")
-        raise ConfigError(f"{where}: must be a number {lo_s} {hi_s}".rstrip() + f", got {v!r}")
-
-
-def _int(where, v, lo=0):
-    if not isinstance(v, int) or isinstance(v, bool) or v < lo:
-        raise ConfigError(f"{where}: must be an int >= {lo}, got {v!r}")
 
 
 @dataclass(frozen=True)
@@ -103,18 +86,18 @@ class OptimConfig(StrictConfig):
     def __post_init__(self):
         w = "OptimConfig"
         check_choice(f"{w}.optimizer", self.optimizer, ("adamw", "radam"))
-        _num(f"{w}.lr", self.lr, 0, lo_open=True)
-        _num(f"{w}.weight_decay", self.weight_decay, 0)
+        check_number(f"{w}.lr", self.lr, 0, lo_open=True)
+        check_number(f"{w}.weight_decay", self.weight_decay, 0)
         if not isinstance(self.betas, tuple):
             object.__setattr__(self, "betas", tuple(self.betas))
         if len(self.betas) != 2:
             raise ConfigError(f"{w}.betas: two numbers needed, got {self.betas!r}")
         for b in self.betas:
-            _num(f"{w}.betas", b, 0, 1, hi_open=True)
-        _num(f"{w}.eps", self.eps, 0, lo_open=True)
-        _int(f"{w}.warmup_steps", self.warmup_steps)
-        _num(f"{w}.min_lr_ratio", self.min_lr_ratio, 0, 1)
-        _num(f"{w}.grad_clip", self.grad_clip, 0)
+            check_number(f"{w}.betas", b, 0, 1, hi_open=True)
+        check_number(f"{w}.eps", self.eps, 0, lo_open=True)
+        check_int(f"{w}.warmup_steps", self.warmup_steps)
+        check_number(f"{w}.min_lr_ratio", self.min_lr_ratio, 0, 1)
+        check_number(f"{w}.grad_clip", self.grad_clip, 0)
 
 
 @dataclass(frozen=True)
@@ -136,11 +119,11 @@ class AugmentConfig(StrictConfig):
 
     def __post_init__(self):
         w = "AugmentConfig"
-        _num(f"{w}.noise_sigma", self.noise_sigma, 0)
-        _num(f"{w}.obs_dropout", self.obs_dropout, 0, 1, hi_open=True)
-        _int(f"{w}.min_obs", self.min_obs, 1)
-        _num(f"{w}.pixel_dropout", self.pixel_dropout, 0, 1, hi_open=True)
-        _num(f"{w}.time_shift_days", self.time_shift_days, 0)
+        check_number(f"{w}.noise_sigma", self.noise_sigma, 0)
+        check_number(f"{w}.obs_dropout", self.obs_dropout, 0, 1, hi_open=True)
+        check_int(f"{w}.min_obs", self.min_obs, 1)
+        check_number(f"{w}.pixel_dropout", self.pixel_dropout, 0, 1, hi_open=True)
+        check_number(f"{w}.time_shift_days", self.time_shift_days, 0)
 
 
 @dataclass(frozen=True)
@@ -159,13 +142,13 @@ class CVConfig(StrictConfig):
 
     def __post_init__(self):
         w = "CVConfig"
-        _int(f"{w}.n_folds", self.n_folds, 2)
+        check_int(f"{w}.n_folds", self.n_folds, 2)
         if self.fold is not None:
-            _int(f"{w}.fold", self.fold, 0)
+            check_int(f"{w}.fold", self.fold, 0)
             if self.fold >= self.n_folds:
                 raise ConfigError(f"{w}.fold: must be < n_folds={self.n_folds}, got {self.fold}")
-        _int(f"{w}.seed", self.seed)
-        _num(f"{w}.validation_fraction", self.validation_fraction, 0, 0.5, lo_open=True)
+        check_int(f"{w}.seed", self.seed)
+        check_number(f"{w}.validation_fraction", self.validation_fraction, 0, 0.5, lo_open=True)
 
 
 @dataclass(frozen=True)
@@ -173,7 +156,7 @@ class SupervisedConfig(StrictConfig):
     """The supervised light-curve baseline: cross-entropy over ``class_names`` plus ``redshift_weight``
     × MSE of the redshift, heads with ``head_hidden_dim`` units on the light-curve encoder output."""
 
-    class_names: tuple = ("Ia", "II", "Ibc", "IIn", "SLSN-I")
+    class_names: tuple = MAVEN5
     head_hidden_dim: int = 64
     redshift_weight: float = 10.0
 
@@ -183,8 +166,8 @@ class SupervisedConfig(StrictConfig):
             object.__setattr__(self, "class_names", tuple(self.class_names))
         if len(self.class_names) < 2 or len(set(self.class_names)) != len(self.class_names):
             raise ConfigError(f"{w}.class_names: at least two distinct names needed, got {self.class_names!r}")
-        _int(f"{w}.head_hidden_dim", self.head_hidden_dim, 1)
-        _num(f"{w}.redshift_weight", self.redshift_weight, 0)
+        check_int(f"{w}.head_hidden_dim", self.head_hidden_dim, 1)
+        check_number(f"{w}.redshift_weight", self.redshift_weight, 0)
 
 
 @dataclass(frozen=True)
@@ -264,16 +247,16 @@ class TrainConfig(StrictConfig):
                                   "model.lightcurve (spectrum/metadata null) and data.modalities=['lightcurve']")
         if self.freeze != "none" and self.init_from is None:
             raise ConfigError(f"{w}.freeze: {self.freeze!r} needs init_from (a pre-trained model directory)")
-        _int(f"{w}.epochs", self.epochs, 1)
-        _int(f"{w}.batch_size", self.batch_size, 2)
-        _int(f"{w}.patience", self.patience, 1)
-        _num(f"{w}.min_delta", self.min_delta, 0)
-        _int(f"{w}.seed", self.seed)
+        check_int(f"{w}.epochs", self.epochs, 1)
+        check_int(f"{w}.batch_size", self.batch_size, 2)
+        check_int(f"{w}.patience", self.patience, 1)
+        check_number(f"{w}.min_delta", self.min_delta, 0)
+        check_int(f"{w}.seed", self.seed)
         if not isinstance(self.device, str):
             raise ConfigError(f"{w}.device: a string such as 'auto', 'cpu', 'cuda', got {self.device!r}")
         if self.num_threads is not None:
-            _int(f"{w}.num_threads", self.num_threads, 1)
-        _int(f"{w}.checkpoint_every_steps", self.checkpoint_every_steps)
+            check_int(f"{w}.num_threads", self.num_threads, 1)
+        check_int(f"{w}.checkpoint_every_steps", self.checkpoint_every_steps)
         for b in ("length_bucketing", "progress"):
             if not isinstance(getattr(self, b), bool):
                 raise ConfigError(f"{w}.{b}: must be true/false")

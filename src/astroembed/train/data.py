@@ -25,10 +25,11 @@ from ..data.preprocess import (
     preprocess_lightcurve,
     preprocess_spectrum,
 )
+from ..labels import clean_labels
 from ..models.maven.config import MavenConfig
 from .config import DataConfig
 
-__all__ = ["PairedData", "prepare_data", "load_source", "dataset_arrays"]
+__all__ = ["PairedData", "prepare_data", "load_source", "dataset_arrays", "fingerprint_rows"]
 
 
 @dataclass
@@ -165,21 +166,6 @@ def dataset_arrays(ds, label_column: str = "class", redshift_column: str = "reds
             "object_ids": list(ids)}
 
 
-def _clean_label(v):
-    if v is None:
-        return None
-    if isinstance(v, float) and not np.isfinite(v):
-        return None
-    try:
-        import pandas as pd
-
-        if pd.isna(v):
-            return None
-    except (ImportError, TypeError, ValueError):
-        pass
-    return str(v)
-
-
 def _clean_z(v) -> float:
     try:
         z = float(v)
@@ -198,15 +184,16 @@ def prepare_data(model_config: MavenConfig, data, *, modalities: Sequence[str] |
     """
     if isinstance(data, PairedData):
         return data
+    arrs = dataset_arrays(data, label_column, redshift_column)
     key = None
-    if cache is not None:
+    if cache is not None:  # the key covers the rows themselves, not only the config that named them
         key = hashlib.sha256(json.dumps({"data": cache_key, "lc": _cfgd(model_config.lightcurve_preprocess),
                                          "sp": _cfgd(model_config.spectrum_preprocess),
-                                         "mod": list(modalities or [])}, sort_keys=True).encode()).hexdigest()
+                                         "mod": list(modalities or []), "drop_invalid": bool(drop_invalid),
+                                         "rows": fingerprint_rows(arrs)}, sort_keys=True).encode()).hexdigest()
         cached = PairedData.load_npz(cache, key)
         if cached is not None:
             return cached
-    arrs = dataset_arrays(data, label_column, redshift_column)
     if modalities is not None:
         want = set(modalities)
     else:
@@ -246,13 +233,36 @@ def prepare_data(model_config: MavenConfig, data, *, modalities: Sequence[str] |
         raise ValueError("training data: the training set is empty after dropping invalid objects")
     out = PairedData(
         object_ids=np.array([arrs["object_ids"][i] for i in keep], dtype=object),
-        labels=np.array([_clean_label(arrs["labels"][i]) for i in keep], dtype=object),
+        labels=clean_labels([arrs["labels"][i] for i in keep]),
         redshifts=np.array([_clean_z(arrs["redshifts"][i]) for i in keep], dtype=np.float64),
         lightcurves=None if lcs_in is None else [lcs[i] for i in keep],
         spectra=None if sps_in is None else [sps[i] for i in keep])
     if cache is not None:
         out.save_npz(cache, key)
     return out
+
+
+_FINGERPRINT_FIELDS = ("time", "band", "flux", "flux_err", "wavelength", "redshift", "mjd", "mwebv")
+
+
+def fingerprint_rows(arrs: dict) -> str:
+    """sha256 over the rows of :func:`dataset_arrays` output: object ids, labels, redshifts and every
+    light curve's / spectrum's arrays (time, band, flux, errors, wavelength …), in order."""
+    h = hashlib.sha256()
+    for name in ("object_ids", "labels", "redshifts"):
+        h.update(json.dumps([str(v) for v in arrs[name]]).encode())
+    for kind in ("lightcurves", "spectra"):
+        objs = arrs.get(kind)
+        h.update(f"|{kind}:{-1 if objs is None else len(objs)}|".encode())
+        for o in objs or ():
+            for f in _FINGERPRINT_FIELDS:
+                v = getattr(o, f, None)
+                if v is None:
+                    continue
+                a = np.asarray(v)
+                h.update(f.encode())
+                h.update(a.astype(str).tobytes() if a.dtype.kind in "OUS" else np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
 
 
 def _cfgd(c):
@@ -270,6 +280,14 @@ def load_source(cfg: DataConfig):
                               "'astroembed[sim]'") from exc
         return simulate(**kwargs)
     mod_name, _, fn_name = cfg.target.partition(":")
+    path = kwargs.get("path")
+    if fn_name == "read_parquet" and mod_name.startswith("astroembed.simulate") and path is not None \
+            and not Path(path).exists():
+        raise FileNotFoundError(
+            f"data.kwargs.path {path!r}: no simulated data set there. Write it first, e.g. "
+            f"'astroembed simulate --survey ztf --n 150000 --out {path} --seed 0 --workers 2' (the options "
+            "of the shipped model are in docs/models/maven.md), or train on configs/maven_smoke_sim.json, "
+            "which simulates a small data set in memory")
     try:
         fn = getattr(importlib.import_module(mod_name), fn_name)
     except (ImportError, AttributeError) as exc:

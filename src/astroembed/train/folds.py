@@ -9,13 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
+from ..labels import clean_labels
+
 __all__ = ["check_labels", "stratified_group_folds", "validation_split", "split_for_run", "write_folds",
            "read_folds"]
 
 
 def check_labels(labels) -> np.ndarray:
-    """Labels as an object array; an empty, unlabelled or single-class set is an error."""
-    labels = np.asarray(labels, dtype=object)
+    """Labels as an object array (:func:`~astroembed.datasets.labels.clean_labels`: missing -> ``None``); an
+    empty, unlabelled or single-class set is an error."""
+    labels = clean_labels(labels)
     if len(labels) == 0:
         raise ValueError("training set is empty (0 objects)")
     known = {lab for lab in labels.tolist() if lab is not None}

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import ConfigError
+from ..errors import ConfigError, TrainingDivergedError
 from ..models.device import resolve_device
 from ..models.maven.model import MavenModel
 from ..models.supervised import SupervisedLightCurveModel
@@ -51,10 +51,6 @@ from .history import _write_history
 from .model_setup import _amp, _lr_lambda, _maven, _param_groups, apply_freeze, build_model, load_init
 
 __all__ = ["train", "TrainResult", "TrainingDivergedError", "epoch_batches", "CHECKPOINT_NAME"]
-
-
-class TrainingDivergedError(FloatingPointError):
-    """The loss or the gradients became NaN/inf; training stopped without writing the bad weights."""
 
 
 @dataclass

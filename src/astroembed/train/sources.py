@@ -6,7 +6,7 @@
   (``"target": "astroembed.train.sources:osc_triples"``).
 
 Both keep only the 5 Maven classes (Ia, II, Ibc, IIn, SLSN-I — the metadata encoder's ``class_names``)
-and objects with a redshift; by default they **drop the demo objects** (:func:`astroembed.demo.demo_object_ids`,
+and objects with a redshift; by default they **drop the demo objects** (:func:`astroembed.datasets.sample.demo_object_ids`,
 the demo's unseen objects) and, with ``folds_file`` + ``exclude_folds``, every object of the held-out
 cross-validation folds (``folds_file`` = the ``folds.csv`` written by
 :mod:`astroembed.evaluate.crossfit`; an object missing from it is an error, so nothing can leak in
@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..labels import MAVEN5
+
 __all__ = ["MAVEN5", "ztf_bts_pairs", "osc_triples", "load_real", "read_fold_table", "make_fold_table", "fold_table"]
 
-MAVEN5 = ("Ia", "II", "Ibc", "IIn", "SLSN-I")
 _CACHE: dict[str, object] = {}
 
 
@@ -61,7 +62,7 @@ def make_fold_table(datasets: dict, n_folds: int = 5, seed: int = 0) -> pd.DataF
     """Stratified (by class) ``n_folds`` folds over the objects of each data set, with the same function
     the training loop uses (:func:`~astroembed.train.folds.stratified_group_folds`).  Demo objects get
     a fold too (they may be probed and tested, never fine-tuned on) and are flagged in ``demo``."""
-    from ..demo import demo_object_ids
+    from ..datasets.sample import demo_object_ids
     from .folds import stratified_group_folds
 
     demo = demo_object_ids()
@@ -106,7 +107,7 @@ def fold_table(datasets: dict, path, *, n_folds: int = 5, seed: int = 0, folds_f
 
 
 def _select(ds, dataset: str, class_names, exclude_demo_ids: bool, folds_file, exclude_folds):
-    from ..demo import demo_object_ids
+    from ..datasets.sample import demo_object_ids
 
     ids = ds.object_ids.astype(str)
     keep = np.isin(ds.labels.astype(str), list(class_names))

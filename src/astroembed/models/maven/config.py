@@ -17,6 +17,7 @@ from typing import Any
 from ..._config import StrictConfig, check_choice, check_positive, config_sha256
 from ...data.preprocess import LightCurvePreprocessConfig, SpectrumPreprocessConfig
 from ...errors import ConfigError
+from ...labels import MAVEN5
 
 __all__ = [
     "LightCurveEncoderConfig", "SpectrumEncoderConfig", "SpecFormerConfig", "MetadataEncoderConfig",
@@ -183,7 +184,7 @@ class MetadataEncoderConfig(StrictConfig):
     = unknown) plus an MLP of the redshift (``log1p(z)`` and a known-flag), followed by ``n_layers``
     hidden layers of width ``hidden_dim``."""
 
-    class_names: tuple = ("Ia", "II", "Ibc", "IIn", "SLSN-I")
+    class_names: tuple = MAVEN5
     hidden_dim: int = 64
     n_layers: int = 2
     dropout: float = 0.0

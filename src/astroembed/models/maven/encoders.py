@@ -2,7 +2,8 @@
 
 Each encoder maps a batch to an (B, embed_dim) tensor *before* L2 normalisation (the model
 normalises).  Padding never influences a real object's output: padding tokens are excluded as
-attention keys (``src_key_padding_mask``) and from pooling.  A row that is all padding (which the
+attention keys (a boolean mask to ``scaled_dot_product_attention``, see
+:class:`~astroembed.models.layers.TransformerBlock`) and from pooling.  A row that is all padding (which the
 containers never produce) gets a dummy unmasked token so that no NaN can appear; its output is finite.
 """
 
@@ -12,7 +13,7 @@ import torch
 from torch import nn
 
 from ...data.collate import LightCurveBatch, SpectrumBatch
-from ..layers import INPUT_CLIP, safe_key_mask, sinusoidal_encoding, wavelength_position
+from ..layers import INPUT_CLIP, TransformerStack, safe_key_mask, sinusoidal_encoding, wavelength_position
 from .config import LightCurveEncoderConfig, MetadataEncoderConfig, SpectrumEncoderConfig
 
 __all__ = ["LightCurveEncoder", "SpectrumEncoder", "MetadataEncoder"]
@@ -46,9 +47,7 @@ class _SequenceEncoder(nn.Module):
         if cfg.scale_input == "token":
             self.scale_proj = nn.Linear(1, d)
             self.scale_type = nn.Parameter(torch.zeros(d))
-        layer = nn.TransformerEncoderLayer(d, cfg.n_heads, cfg.ff_dim, cfg.dropout, activation="gelu",
-                                           batch_first=True, norm_first=True)
-        self.transformer = nn.TransformerEncoder(layer, cfg.n_layers, enable_nested_tensor=False)
+        self.transformer = TransformerStack(d, cfg.n_heads, cfg.ff_dim, cfg.dropout, cfg.n_layers)
         self.norm = nn.LayerNorm(d)
         self.pool = _Pooling(d, cfg.pooling, cfg.n_heads)
         extra = 1 if cfg.scale_input == "feature" else 0
@@ -65,7 +64,7 @@ class _SequenceEncoder(nn.Module):
             tokens = torch.cat([st.to(tokens.dtype), tokens], dim=1)
             mask = torch.cat([torch.ones_like(mask[:, :1]), mask], dim=1)
         mask = safe_key_mask(mask)
-        h = self.transformer(tokens, src_key_padding_mask=~mask)
+        h = self.transformer(tokens, mask)
         h = self.norm(h)
         pooled = self.pool_norm(self.pool(h, mask))
         if self.scale_input == "feature":

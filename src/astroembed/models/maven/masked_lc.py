@@ -120,7 +120,7 @@ def maven_lc_adapter(encoder) -> tuple[Callable, Callable]:
             tokens = torch.cat([st.to(tokens.dtype), tokens], 1)
             mask = torch.cat([torch.ones_like(mask[:, :1]), mask], 1)
             n_extra = 1
-        h = encoder.norm(encoder.transformer(tokens, src_key_padding_mask=~safe_key_mask(mask)))
+        h = encoder.norm(encoder.transformer(tokens, safe_key_mask(mask)))
         return h[:, n_extra:]
 
     return tokens_fn, context_fn

@@ -26,8 +26,21 @@ from ...data.collate import LightCurveBatch, SpectrumBatch, collate_lightcurves,
 from ...data.containers import LightCurve, Spectrum
 from ...data.preprocess import preprocess_lightcurve, preprocess_spectrum
 from ..device import resolve_device
-from ..embedding import as_container_list, run_embedding
-from ..persistence import CONFIG_NAME, WEIGHTS_NAME, load_weights, read_config_file, save_weights, write_config_file
+from ..embedding import (
+    Prepared,
+    as_container_list,
+    prepare_lightcurves,
+    prepare_packed_lightcurves,
+    run_embedding,
+)
+from ..persistence import (
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    load_weights,
+    read_config_file,
+    save_weights,
+    write_config_file,
+)
 from .config import MavenConfig, SpecFormerConfig, config_sha256
 from .encoders import LightCurveEncoder, MetadataEncoder, SpectrumEncoder
 from .losses import LogitScales, clip_loss
@@ -157,6 +170,14 @@ class MavenModel(nn.Module):
             raise ValueError(f"this model has no spectrum encoder (its modalities: {list(self.modalities)})")
         return preprocess_spectrum(spec, self.config.spectrum_preprocess)
 
+    def prepare_lightcurves(self, items, packed=None, index=None, failures=None) -> Prepared:
+        """Vectorised preprocessing (:mod:`astroembed.data.packed`) of ``LightCurve`` items, or of an
+        already packed table (``packed=PackedObservations``, used by :func:`astroembed.embed_table`)."""
+        cfg = self.config.lightcurve_preprocess
+        if packed is not None:
+            return prepare_packed_lightcurves(packed, cfg, self.config.band_vocab, index, failures)
+        return prepare_lightcurves(items, cfg, self.config.band_vocab)
+
     def collate_lightcurves(self, items) -> LightCurveBatch:
         return collate_lightcurves(items, self.config.band_vocab)
 
@@ -170,52 +191,60 @@ class MavenModel(nn.Module):
         return MetadataBatch(torch.from_numpy(self.class_ids(labels)), torch.from_numpy(z))
 
     # -- containers in, numpy out -------------------------------------------------------------
-    def _embed(self, items, modality: str, *, batch_size, progress, normalize) -> np.ndarray:
+    def _embed(self, items, modality: str, *, batch_size, progress, normalize, errors) -> np.ndarray:
         self.encoder(modality)
         was_training = self.training
         self.eval()
         try:
             if modality == "lightcurve":
+                if self.config.lightcurve_preprocess is None:
+                    raise ValueError(f"this model has no light-curve encoder (its modalities: {list(self.modalities)})")
                 return run_embedding(
-                    items, preprocess=self.preprocess_lightcurve, collate=self.collate_lightcurves,
-                    encode=self.encode_lightcurves, length=len, dim=self.embed_dim, device=self.device,
-                    batch_size=batch_size, progress=progress, normalize=normalize, desc="embed light curves")
+                    items, prepare=self.prepare_lightcurves, encode=self.encode_lightcurves, dim=self.embed_dim,
+                    device=self.device, batch_size=batch_size, progress=progress, normalize=normalize,
+                    desc="embed light curves", errors=errors)
             return run_embedding(
                 items, preprocess=self.preprocess_spectrum, collate=collate_spectra, encode=self.encode_spectra,
                 length=lambda p: int(p.mask.sum()), dim=self.embed_dim, device=self.device,
-                batch_size=batch_size, progress=progress, normalize=normalize, desc="embed spectra")
+                batch_size=batch_size, progress=progress, normalize=normalize, desc="embed spectra",
+                errors=errors)
         finally:
             self.train(was_training)
 
-    def embed_lightcurve(self, objs, *, batch_size: int = 256, progress: bool | None = None,
-                         normalize: bool = True) -> np.ndarray:
+    def embed_lightcurve(self, objs, *, batch_size: int | None = None, progress: bool | None = None,
+                         normalize: bool = True, errors: str = "raise") -> np.ndarray:
         """Embed light curves.
 
         Parameters
         ----------
         objs : LightCurve, table, or iterable of them
             One object or many (astropy Tables / DataFrames go through ``LightCurve.from_table``).
-        batch_size : int
+        batch_size : int, optional
             Objects per forward pass (sorted by length to minimise padding; the input order is restored).
+            ``None``: 64 on a CPU (the fastest measured, docs/benchmarks.md), 4096 on a GPU.
         progress : bool or None
             Show a tqdm bar; ``None`` = only for more than 1000 objects.
         normalize : bool
             L2-normalise (default; cosine = inner product).
+        errors : {"raise", "coerce"}
+            An item that cannot be converted or preprocessed raises (naming its index and ``object_id``),
+            or, with ``"coerce"``, gets a row of NaN so the output stays aligned with the input.
 
         Returns
         -------
         numpy.ndarray
             float32, C-contiguous, shape (N, embed_dim) — (1, D) for one object, (0, D) for none.
         """
-        return self._embed(as_container_list(objs, LightCurve), "lightcurve", batch_size=batch_size,
-                           progress=progress, normalize=normalize)
+        return self._embed(as_container_list(objs, LightCurve, errors), "lightcurve", batch_size=batch_size,
+                           progress=progress, normalize=normalize, errors=errors)
 
-    def embed_spectrum(self, objs, *, batch_size: int = 256, progress: bool | None = None,
-                       normalize: bool = True) -> np.ndarray:
+    def embed_spectrum(self, objs, *, batch_size: int | None = None, progress: bool | None = None,
+                       normalize: bool = True, errors: str = "raise") -> np.ndarray:
         """Embed spectra; same conventions as :meth:`embed_lightcurve` (wavelengths in Å, observed or rest
-        frame as the model's ``spectrum_preprocess.frame`` requires)."""
-        return self._embed(as_container_list(objs, Spectrum), "spectrum", batch_size=batch_size,
-                           progress=progress, normalize=normalize)
+        frame as the model's ``spectrum_preprocess.frame`` requires; ``errors="coerce"`` gives a NaN row
+        to a spectrum that does not cover ``min_valid_bins`` bins of the model grid)."""
+        return self._embed(as_container_list(objs, Spectrum, errors), "spectrum", batch_size=batch_size,
+                           progress=progress, normalize=normalize, errors=errors)
 
     def embed_metadata(self, labels, redshifts, *, batch_size: int = 4096, normalize: bool = True) -> np.ndarray:
         """Embed (class label, redshift) pairs (unknown label or ``None``/NaN redshift allowed) → (N, D)."""

@@ -23,7 +23,14 @@ from ...errors import ConfigError
 from ..device import resolve_device
 from ..maven.config import MavenConfig
 from ..maven.model import MavenModel
-from ..persistence import CONFIG_NAME, WEIGHTS_NAME, load_weights, read_config_file, save_weights, write_config_file
+from ..persistence import (
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    load_weights,
+    read_config_file,
+    save_weights,
+    write_config_file,
+)
 
 __all__ = ["SupervisedModelConfig", "SupervisedLightCurveModel"]
 

@@ -1,0 +1,158 @@
+"""Two-stage training of :class:`~.model.AppleCiderModel`: masked light-curve pre-training, then
+supervised fine-tuning (focal loss, class-balanced weights, modality dropout, random-horizon
+augmentation, EMA weights).  See :class:`~.config.AppleCiderTrainConfig` for every setting."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+
+from .batch import collate
+from .config import AppleCiderTrainConfig
+from .features import metadata_matrix, photometry_tokens, spectrum_on_grid
+from .losses import EMA, MaskedLightCurveHead, class_balanced_weights, focal_loss, random_token_mask
+from .model import AppleCiderModel
+
+__all__ = ["train_applecider", "cut_tokens"]
+
+
+def cut_tokens(item, horizon: float, min_points: int):
+    """Tokens of a precomputed light curve up to ``horizon`` days after first detection (>= min_points);
+    the brightness-relative-to-peak feature is recomputed over the visible tokens only (as at inference)."""
+    tok, dt = item
+    n = max(int(np.searchsorted(dt, horizon, side="right")), min(min_points, len(dt)))
+    if n == len(dt):
+        return tok, dt
+    tok = tok[:n].copy()
+    tok[:, 5] = tok[:, 2] - tok[:, 2].max()
+    return tok, dt[:n]
+
+
+def train_applecider(cfg: AppleCiderTrainConfig, lightcurves, labels, metadata=None, spectra=None,
+                     spectrum_labels=None, *, device="cpu", log=print) -> tuple[AppleCiderModel, dict]:
+    """Train a model; returns (EMA model in eval mode on CPU, history).
+
+    ``lightcurves`` with ``labels`` (class names of ``cfg.model.classes`` or ``None`` = unlabelled, used
+    in pre-training only) and aligned ``metadata`` (DataFrame / list of dicts / None); optional
+    spectrum-only examples ``spectra`` with ``spectrum_labels``.  Light curves with too few detections
+    are skipped (counted in the history).
+    """
+    mc = cfg.model
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    t_end = time.monotonic() + 60.0 * cfg.max_minutes
+    cidx = {c: i for i, c in enumerate(mc.classes)}
+    fields = mc.metadata.fields if mc.metadata is not None else ()
+    nb = mc.spectrum.n_bins if mc.spectrum is not None else 1
+    mv, mm = metadata_matrix(metadata if mc.metadata is not None else None, fields, len(lightcurves))
+    items, y, keep = [], [], []
+    for i, lc in enumerate(lightcurves):
+        try:
+            items.append(photometry_tokens(lc, mc.photometry))
+        except ValueError:
+            continue
+        keep.append(i)
+        lab = labels[i]
+        if lab is not None and lab not in cidx:
+            raise ValueError(f"labels[{i}]: {lab!r} is not one of the model classes {list(mc.classes)}")
+        y.append(-1 if lab is None else cidx[lab])
+    y = np.asarray(y, np.int64)
+    mv, mm = mv[keep], mm[keep]
+    spec_items, sy = [], []
+    if spectra is not None and mc.spectrum is not None:
+        for s, lab in zip(spectra, spectrum_labels):
+            if lab not in cidx:
+                continue
+            try:
+                spec_items.append(spectrum_on_grid(s, mc.spectrum))
+                sy.append(cidx[lab])
+            except ValueError:
+                pass
+    sy = np.asarray(sy, np.int64)
+    hist = {"n_lightcurves": len(items), "n_skipped": len(lightcurves) - len(items),
+            "n_labelled": int((y >= 0).sum()), "n_spectra": len(spec_items), "pretrain": [], "finetune": []}
+    log(f"[applecider] {len(items)} light curves ({hist['n_labelled']} labelled, {hist['n_skipped']} skipped), "
+        f"{len(spec_items)} spectra")
+
+    model = AppleCiderModel(mc).to(device)
+    d = mc.photometry.d_model
+    pc = mc.photometry
+    dev = torch.device(device)
+
+    def lc_batch(idx, horizons=None):
+        lcs = [items[i] if horizons is None else cut_tokens(items[i], horizons[k], pc.min_points)
+               for k, i in enumerate(idx)]
+        return collate(lcs, mv[idx], mm[idx], [None] * len(idx), len(fields), nb).to(dev)
+
+    # stage 1: masked light-curve pre-training (every light curve, labelled or not)
+    if cfg.pretrain_epochs:
+        head = MaskedLightCurveHead(d).to(dev)
+        opt = torch.optim.AdamW(list(model.photometry.parameters()) + list(head.parameters()), lr=cfg.lr,
+                                weight_decay=cfg.weight_decay)
+        t_pre = time.monotonic() + 0.3 * 60.0 * cfg.max_minutes
+        model.train()
+        for ep in range(cfg.pretrain_epochs):
+            order, tot, nbt = rng.permutation(len(items)), 0.0, 0
+            for s in range(0, len(order), cfg.batch_size):
+                b = lc_batch(order[s:s + cfg.batch_size])
+                hide = random_token_mask(b.mask, cfg.mask_frac)
+                _, states = model.photometry(b.tokens, b.dt, b.mask, hide)
+                loss = head.loss(states, b.tokens, hide)
+                opt.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                tot, nbt = tot + loss.item(), nbt + 1
+            hist["pretrain"].append(tot / max(nbt, 1))
+            log(f"[applecider] pretrain epoch {ep + 1}/{cfg.pretrain_epochs} masked-flux MSE {tot / max(nbt, 1):.4f}")
+            if time.monotonic() > t_pre:
+                log("[applecider] pre-training time budget reached")
+                break
+
+    # stage 2: supervised fine-tuning
+    lab_idx = np.flatnonzero(y >= 0)
+    counts = np.bincount(np.concatenate([y[lab_idx], sy]), minlength=len(mc.classes))
+    alpha = torch.from_numpy(class_balanced_weights(counts, cfg.cb_beta)).to(dev)
+    hist["class_counts"] = dict(zip(mc.classes, counts.tolist()))
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = math.ceil(len(lab_idx) / cfg.batch_size) + math.ceil(len(sy) / cfg.batch_size)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch + 1,
+                                                pct_start=0.1)
+    ema = EMA(model, cfg.ema_decay)
+    lo, hi = math.log(cfg.horizon_min), math.log(pc.horizon_days)
+    for ep in range(cfg.epochs):
+        model.train()
+        batches = []
+        order = rng.permutation(lab_idx)
+        batches += [("lc", order[s:s + cfg.batch_size]) for s in range(0, len(order), cfg.batch_size)]
+        sorder = rng.permutation(len(sy))
+        batches += [("sp", sorder[s:s + cfg.batch_size]) for s in range(0, len(sorder), cfg.batch_size)]
+        rng.shuffle(batches)
+        tot, nbt = 0.0, 0
+        for kind, idx in batches:
+            if kind == "lc":
+                h = np.where(rng.random(len(idx)) < cfg.p_truncate, np.exp(rng.uniform(lo, hi, len(idx))), np.inf)
+                b, target = lc_batch(idx, h), y[idx]
+            else:
+                b = collate([None] * len(idx), np.zeros((len(idx), len(fields))), np.ones((len(idx), len(fields))),
+                            [spec_items[i] for i in idx], len(fields), nb).to(dev)
+                target = sy[idx]
+            loss = focal_loss(model(b), torch.from_numpy(target).to(dev), alpha, cfg.focal_gamma)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            ema.update(model)
+            tot, nbt = tot + loss.item(), nbt + 1
+        hist["finetune"].append(tot / max(nbt, 1))
+        log(f"[applecider] epoch {ep + 1}/{cfg.epochs} focal loss {tot / max(nbt, 1):.4f}")
+        if time.monotonic() > t_end:
+            log("[applecider] time budget reached; stopping")
+            break
+    hist["epochs_done"] = len(hist["finetune"])
+    out = ema.shadow.cpu().eval()
+    return out, hist

@@ -1,0 +1,103 @@
+"""Pre-train a SimFM model on simulated ZTF + LSST light curves (written by tools/simulate_simfm_data.py).
+
+Usage::
+
+    OMP_NUM_THREADS=1 nice -n 10 python tools/train_simfm.py configs/simfm_gru.json --out runs/simfm_gru
+    python tools/train_simfm.py configs/simfm_gru.json --out runs/simfm_gru_gpu --device cuda \
+        --set train.epochs=60 train.max_minutes=60          # a larger run on a GPU
+
+The config file holds ``{"model": SimFMConfig, "train": SimFMTrainConfig, "data": {...}}``;
+``data`` = ``{"root", "surveys", "held_out_classes", "max_per_survey"}``: the simulated sets
+``<root>/<survey>_train`` are read, objects of ``held_out_classes`` are dropped (they are the
+anomalies of the simulated anomaly task), and every other class must be in ``model.class_names``.
+``model.band_wavelength_range`` is set to the λ_eff range of the training bands.
+Writes ``<out>/config.json``, ``model.safetensors`` and ``train_log.json`` (history, data counts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from astroembed.data.bands import band_wavelength
+from astroembed.models.simfm import SimFMConfig, SimFMModel
+from astroembed.models.simfm.training import SimFMTrainConfig, fit_simfm
+from astroembed.simulate.dataset import read_parquet
+
+DATA_KEYS = {"root", "surveys", "held_out_classes", "max_per_survey"}
+
+
+def _set(doc: dict, assignments: list[str]) -> None:
+    for a in assignments:
+        key, _, val = a.partition("=")
+        *path, last = key.split(".")
+        d = doc
+        for p in path:
+            d = d[p]
+        if last not in d:
+            raise SystemExit(f"--set {a}: unknown key {key!r}")
+        d[last] = json.loads(val) if val[:1] in "[{0123456789-tfn\"" else val
+
+
+def load_sim(data: dict, class_names) -> tuple[list, np.ndarray, np.ndarray, np.ndarray, dict]:
+    """Light curves, class index, redshift, survey index of the simulated training sets."""
+    lcs, y, z, s, counts = [], [], [], [], {}
+    index = {c: i for i, c in enumerate(class_names)}
+    for k, survey in enumerate(data["surveys"]):
+        ds = read_parquet(Path(data["root"]) / f"{survey}_train")
+        keep = [i for i, c in enumerate(ds.truth["class"]) if c not in data["held_out_classes"]]
+        keep = keep[: data["max_per_survey"]] if data["max_per_survey"] else keep
+        unknown = sorted({ds.truth["class"][i] for i in keep} - set(index))
+        if unknown:
+            raise SystemExit(f"classes {unknown} of {survey}_train are neither in model.class_names nor held out")
+        all_lcs = ds.lightcurves
+        for i in keep:
+            lcs.append(all_lcs[i])
+            y.append(index[ds.truth["class"][i]])
+            z.append(float(ds.truth["redshift"][i]))
+            s.append(k)
+        counts[survey] = ds.truth["class"].iloc[keep].value_counts().to_dict()
+    return lcs, np.array(y), np.array(z, np.float32), np.array(s), counts
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("config")
+    p.add_argument("--out", required=True)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--set", nargs="*", default=[], help="overrides, e.g. train.epochs=5 model.encoder=\"gru\"")
+    a = p.parse_args(argv)
+    doc = json.loads(Path(a.config).read_text())
+    if set(doc) != {"model", "train", "data"} or set(doc["data"]) != DATA_KEYS:
+        raise SystemExit(f"{a.config}: expected keys model/train/data with data keys {sorted(DATA_KEYS)}")
+    _set(doc, a.set)
+    mcfg = SimFMConfig.from_dict(doc["model"], where=f"{a.config}:model")
+    tcfg = SimFMTrainConfig.from_dict(doc["train"], where=f"{a.config}:train")
+    t = time.time()
+    lcs, y, z, s, counts = load_sim(doc["data"], mcfg.class_names)
+    # the warning range of the model = the λ_eff range of the training bands (the config's value is replaced)
+    wl = np.concatenate([band_wavelength(lc.band) for lc in lcs])
+    mcfg = mcfg.replace(band_wavelength_range=(float(np.floor(wl.min())), float(np.ceil(wl.max()))))
+    torch.manual_seed(tcfg.seed)
+    model = SimFMModel(mcfg)
+    items = [model.preprocess_lightcurve(lc) for lc in lcs]
+    print(f"{len(items)} light curves ({counts}) loaded in {time.time() - t:.0f} s; model {model}", flush=True)
+    hist = fit_simfm(model, items, y, z, s, tcfg, device=a.device, log=lambda m: print(m, flush=True))
+    out = Path(a.out)
+    model.to("cpu").save_pretrained(out, extra_metadata={"train": tcfg.to_dict(), "data": doc["data"],
+                                                         "command": " ".join(sys.argv)})
+    (out / "train_log.json").write_text(json.dumps({"history": hist, "counts": counts, "config": doc,
+                                                    "device": a.device, "torch_threads": torch.get_num_threads()},
+                                                   indent=1) + "\n")
+    print(f"saved {out} (best epoch {hist['best_epoch']}, {hist['seconds']} s, stopped: {hist['stopped']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
