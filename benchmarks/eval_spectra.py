@@ -79,7 +79,8 @@ def seen_by(model_name: str, names) -> np.ndarray:
 
 
 def fold_metrics(X, labels, zs, folds, seen):
-    from astroembed.evaluate import classification_metrics, knn_redshift, make_probe, redshift_metrics
+    from astroembed.evaluate import classification_metrics, make_probe, redshift_metrics
+    from astroembed.tasks import zero_shot_redshift
 
     rows = []
     for k in range(int(folds.max()) + 1):
@@ -94,7 +95,7 @@ def fold_metrics(X, labels, zs, folds, seen):
         zp = make_probe("regression", "knn", n_neighbors=K_Z).fit(X[tr], zs[tr]).predict(X[te])
         m = redshift_metrics(zs[te], zp)
         r.update({"knn_z_r2": m["r2"], "knn_z_nmad": m["nmad"], "knn_z_outlier": m["outlier_frac"]})
-        zp, _ = knn_redshift(X[te], X[tr], zs[tr], k=K_ZERO_SHOT)
+        zp, _ = zero_shot_redshift(X[te], X[tr], zs[tr], k=K_ZERO_SHOT, weights="distance")
         r["zeroshot100_z_r2"] = redshift_metrics(zs[te], zp)["r2"]
         rows.append(r)
     return rows

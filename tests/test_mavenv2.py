@@ -286,3 +286,14 @@ def test_assemble_copies_encoders_and_clip_align_trains(tmp_path):
     assert not np.array_equal(m.embed_spectrum(sps[:2]), sp_model.embed_spectrum(sps[:2]))
     with pytest.raises(ValueError, match="light curves but"):
         clip_align(m, lcs, sps[:3], AlignConfig(), tmp_path / "x")
+
+
+def test_bundled_maven_ssl_is_label_free_and_embeds_both_modalities():
+    m = ae.load_pretrained("maven-ssl")
+    assert m.modalities == ("lightcurve", "spectrum") and m.metadata_encoder is None
+    assert isinstance(m.config.spectrum, SpecFormerConfig)
+    lc = ae.LightCurve(time=[59000.0, 59002.0, 59005.0, 59009.0], band=["ztfg", "ztfr", "ztfg", "ztfr"],
+                       mag=[19.1, 18.9, 18.7, 18.9], mag_err=[0.1, 0.1, 0.1, 0.1])
+    e_lc, e_sp = m.embed_lightcurve([lc]), m.embed_spectrum([_spec(3)])
+    assert e_lc.shape == e_sp.shape == (1, m.embed_dim)
+    np.testing.assert_allclose(np.linalg.norm(np.concatenate([e_lc, e_sp]), axis=1), 1.0, atol=1e-5)

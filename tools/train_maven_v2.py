@@ -96,6 +96,8 @@ def _align(a, t_start, on_gpu) -> int:
     kw = {} if a.fixed_scale is None else {"learn_logit_scale": False, "logit_scale_init": math.log(a.fixed_scale)}
     model = assemble(lc_dir, spec_dir, **kw)
     lcs, sps = _sim_pairs(a, print)
+    if a.max_pairs:
+        lcs, sps = lcs[:a.max_pairs], sps[:a.max_pairs]
     cfg = AlignConfig(batch_size=a.batch_size or (512 if on_gpu else 128), max_steps=a.max_steps or 20000,
                       minutes=a.minutes or 10.0, val_every=200 if on_gpu else 50)
     deadline = None if a.minutes is None else t_start + 60 * a.minutes - 20
@@ -131,6 +133,10 @@ def main(argv=None) -> int:
     ap.add_argument("--lc-dir", default=None, help="align stage: pre-trained LC model (default OUT/maven-v2-lc)")
     ap.add_argument("--spec-dir", default=None,
                     help="align stage: pre-trained spectrum model (default OUT/maven-v2-spec-ssl)")
+    ap.add_argument("--init", default=None,
+                    help="spec/lc stage: start from this model directory (same config) instead of random weights")
+    ap.add_argument("--seed", type=int, default=None, help="override train.seed (e.g. a fresh pool when --init)")
+    ap.add_argument("--max-pairs", type=int, default=None, help="align stage: use the first N simulated pairs")
     ap.add_argument("--fixed-scale", type=float, default=None,
                     help="align stage: fixed logit scale (e.g. 15.5, AstroCLIP) instead of a learned one")
     ap.add_argument("--config", default=None,
@@ -198,7 +204,15 @@ def main(argv=None) -> int:
                  ("pool_size", a.pool_size)):
         if v is not None and (k != "pool_size" or a.stage == "spec"):
             tcfg[k] = v
+    if a.seed is not None:
+        tcfg["seed"] = a.seed
     model = MavenModel(MavenConfig.from_dict(raw["model"]))
+    if a.init:
+        init = MavenModel.from_pretrained(a.init)
+        if init.config != model.config:
+            raise SystemExit(f"--init {a.init}: its config differs from {a.config}")
+        model.load_state_dict(init.state_dict())
+        log(f"initialised from {a.init}")
     log(f"{a.config}: {model.num_parameters():,} parameters; device {a.device}; threads {a.threads}; "
         f"workers {a.workers}")
     out = Path(a.out) / a.name
