@@ -118,3 +118,40 @@ def load_weights(module: nn.Module, path: str | os.PathLike, config_hash: str) -
                           f"{file_hash!r} != {config_hash!r} of {CONFIG_NAME}); use the {CONFIG_NAME} written "
                           "together with them by save_pretrained")
     module.load_state_dict(sd, strict=True)
+
+
+class PretrainedMixin:
+    """``save_pretrained`` / ``from_pretrained`` for a model family (one implementation for all of them).
+
+    A family's ``nn.Module`` lists this mixin first among its bases and sets the class attributes
+    ``model_type`` (written to ``config.json``) and ``config_class`` (its strict config dataclass); its
+    ``__init__`` takes that config as its only argument and keeps it as ``self.config``.
+    """
+
+    model_type: str
+    config_class: type
+
+    def save_pretrained(self, directory: str | os.PathLike, extra_metadata: dict | None = None) -> Path:
+        """Write ``config.json`` (config + provenance metadata) and ``model.safetensors`` to ``directory``.
+
+        Non-finite weights are refused (``ValueError``).
+        """
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        save_weights(self, d / WEIGHTS_NAME, config_sha256(self.config))
+        write_config_file(d / CONFIG_NAME, self.model_type, self.config.to_dict(), extra_metadata)
+        return d
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike, *, device="cpu"):
+        """Load a model directory written by :meth:`save_pretrained`; strict about config keys and weights.
+
+        Returns the model in eval mode on ``device`` (``"auto"`` = CUDA if available).
+        """
+        from .device import resolve_device
+
+        d = Path(directory)
+        cfg = cls.config_class.from_dict(read_config_file(d / CONFIG_NAME, cls.model_type), where=str(d / CONFIG_NAME))
+        model = cls(cfg)
+        load_weights(model, d / WEIGHTS_NAME, config_sha256(cfg))
+        return model.to(resolve_device(device)).eval()

@@ -13,24 +13,14 @@ experts, with ``predict_proba`` (class probabilities) and the Embedder API (``em
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import torch
 from torch import nn
 
 from ...data.containers import LightCurve, Spectrum
-from ..device import resolve_device
 from ..embedding import run_embedding
 from ..persistence import (
-    CONFIG_NAME,
-    WEIGHTS_NAME,
-    config_sha256,
-    load_weights,
-    read_config_file,
-    save_weights,
-    write_config_file,
+    PretrainedMixin,
 )
 from .batch import CiderBatch, collate
 from .config import AppleCiderConfig
@@ -56,10 +46,11 @@ def _as_list(x, cls, name):
     return out
 
 
-class AppleCiderModel(nn.Module):
+class AppleCiderModel(PretrainedMixin, nn.Module):
     """Multimodal early classifier built from an :class:`~.config.AppleCiderConfig`."""
 
     model_type = MODEL_TYPE
+    config_class = AppleCiderConfig
 
     def __init__(self, config: AppleCiderConfig):
         super().__init__()
@@ -233,17 +224,3 @@ class AppleCiderModel(nn.Module):
                                   "predict_proba(spectra=...)); modalities: ['lightcurve']")
 
     # -- persistence --------------------------------------------------------------------------
-    def save_pretrained(self, directory: str | os.PathLike, extra_metadata: dict | None = None) -> Path:
-        d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        save_weights(self, d / WEIGHTS_NAME, config_sha256(self.config))
-        write_config_file(d / CONFIG_NAME, self.model_type, self.config.to_dict(), extra_metadata)
-        return d
-
-    @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike, *, device="cpu") -> AppleCiderModel:
-        d = Path(directory)
-        cfg = AppleCiderConfig.from_dict(read_config_file(d / CONFIG_NAME, cls.model_type), where=str(d / CONFIG_NAME))
-        model = cls(cfg)
-        load_weights(model, d / WEIGHTS_NAME, config_sha256(cfg))
-        return model.to(resolve_device(device)).eval()

@@ -13,10 +13,8 @@ Examples
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -25,7 +23,6 @@ from torch import nn
 from ...data.collate import LightCurveBatch, SpectrumBatch, collate_lightcurves, collate_spectra
 from ...data.containers import LightCurve, Spectrum
 from ...data.preprocess import preprocess_lightcurve, preprocess_spectrum
-from ..device import resolve_device
 from ..embedding import (
     Prepared,
     as_container_list,
@@ -34,14 +31,9 @@ from ..embedding import (
     run_embedding,
 )
 from ..persistence import (
-    CONFIG_NAME,
-    WEIGHTS_NAME,
-    load_weights,
-    read_config_file,
-    save_weights,
-    write_config_file,
+    PretrainedMixin,
 )
-from .config import MavenConfig, SpecFormerConfig, config_sha256
+from .config import MavenConfig, SpecFormerConfig
 from .encoders import LightCurveEncoder, MetadataEncoder, SpectrumEncoder
 from .losses import LogitScales, clip_loss
 from .specformer import SpecFormerEncoder
@@ -73,7 +65,7 @@ class Embeddings(NamedTuple):
     spectrum: np.ndarray | None
 
 
-class MavenModel(nn.Module):
+class MavenModel(PretrainedMixin, nn.Module):
     """Multimodal CLIP model built from a :class:`~astroembed.models.MavenConfig`.
 
     Tensor API: :meth:`encode_lightcurves`, :meth:`encode_spectra`, :meth:`encode_metadata`,
@@ -83,6 +75,7 @@ class MavenModel(nn.Module):
     """
 
     model_type = MODEL_TYPE
+    config_class = MavenConfig
 
     def __init__(self, config: MavenConfig):
         super().__init__()
@@ -273,29 +266,6 @@ class MavenModel(nn.Module):
                           None if spectra is None else self.embed_spectrum(spectra, **kwargs))
 
     # -- persistence --------------------------------------------------------------------------
-    def save_pretrained(self, directory: str | os.PathLike, extra_metadata: dict[str, Any] | None = None) -> Path:
-        """Write ``config.json`` (config + provenance metadata) and ``model.safetensors`` to ``directory``.
-
-        Non-finite weights are refused (``ValueError``).
-        """
-        d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        save_weights(self, d / WEIGHTS_NAME, config_sha256(self.config))
-        write_config_file(d / CONFIG_NAME, self.model_type, self.config.to_dict(), extra_metadata)
-        return d
-
-    @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike, *, device: str | torch.device | None = "cpu"
-                        ) -> MavenModel:
-        """Load a model directory written by :meth:`save_pretrained`; strict about config keys and weights.
-
-        Returns the model in eval mode on ``device`` (``"auto"`` = CUDA if available).
-        """
-        d = Path(directory)
-        cfg = MavenConfig.from_dict(read_config_file(d / CONFIG_NAME, cls.model_type), where=f"{d / CONFIG_NAME}")
-        model = cls(cfg)
-        load_weights(model, d / WEIGHTS_NAME, config_sha256(cfg))
-        return model.to(resolve_device(device)).eval()
 
     def extra_repr(self) -> str:
         return f"modalities={list(self.modalities)}, embed_dim={self.embed_dim}, params={self.num_parameters():,}"

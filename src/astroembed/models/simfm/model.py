@@ -18,11 +18,8 @@ Examples
 
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -31,17 +28,11 @@ from torch import nn
 from ...data.collate import LightCurveBatch, collate_lightcurves
 from ...data.containers import LightCurve
 from ...data.preprocess import ProcessedLightCurve, preprocess_lightcurve
-from ..device import resolve_device
 from ..embedding import as_container_list, run_embedding
 from ..persistence import (
-    CONFIG_NAME,
-    WEIGHTS_NAME,
-    load_weights,
-    read_config_file,
-    save_weights,
-    write_config_file,
+    PretrainedMixin,
 )
-from .config import SimFMConfig, config_sha256
+from .config import SimFMConfig
 from .encoders import build_sequence_encoder, observation_inputs
 
 __all__ = ["SimFMModel", "SimFMBatch", "MODEL_TYPE"]
@@ -90,10 +81,11 @@ def grad_reverse(x: torch.Tensor, weight: float = 1.0) -> torch.Tensor:
     return _GradReverse.apply(x, float(weight))
 
 
-class SimFMModel(nn.Module):
+class SimFMModel(PretrainedMixin, nn.Module):
     """SimFM model built from a :class:`SimFMConfig` (see the module docstring)."""
 
     model_type = MODEL_TYPE
+    config_class = SimFMConfig
 
     def __init__(self, config: SimFMConfig):
         super().__init__()
@@ -243,23 +235,6 @@ class SimFMModel(nn.Module):
         return probs, z
 
     # -- persistence --------------------------------------------------------------------------
-    def save_pretrained(self, directory: str | os.PathLike, extra_metadata: dict[str, Any] | None = None) -> Path:
-        """Write ``config.json`` + ``model.safetensors`` to ``directory`` (non-finite weights refused)."""
-        d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        save_weights(self, d / WEIGHTS_NAME, config_sha256(self.config))
-        write_config_file(d / CONFIG_NAME, self.model_type, self.config.to_dict(), extra_metadata)
-        return d
-
-    @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike, *, device: str | torch.device | None = "cpu"
-                        ) -> SimFMModel:
-        """Load a directory written by :meth:`save_pretrained` (strict config keys and weights)."""
-        d = Path(directory)
-        cfg = SimFMConfig.from_dict(read_config_file(d / CONFIG_NAME, cls.model_type), where=str(d / CONFIG_NAME))
-        model = cls(cfg)
-        load_weights(model, d / WEIGHTS_NAME, config_sha256(cfg))
-        return model.to(resolve_device(device)).eval()
 
     def extra_repr(self) -> str:
         return (f"encoder={self.config.encoder}, embed_dim={self.embed_dim}, classes={list(self.class_names)}, "

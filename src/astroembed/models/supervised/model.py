@@ -10,26 +10,18 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from ...config import StrictConfig, config_sha256
+from ...config import StrictConfig
 from ...errors import ConfigError
-from ..device import resolve_device
 from ..maven.config import MavenConfig
 from ..maven.model import MavenModel
 from ..persistence import (
-    CONFIG_NAME,
-    WEIGHTS_NAME,
-    load_weights,
-    read_config_file,
-    save_weights,
-    write_config_file,
+    PretrainedMixin,
 )
 
 __all__ = ["SupervisedModelConfig", "SupervisedLightCurveModel"]
@@ -55,10 +47,11 @@ class SupervisedModelConfig(StrictConfig):
             raise ConfigError("SupervisedModelConfig.head_hidden_dim: an int >= 1")
 
 
-class SupervisedLightCurveModel(nn.Module):
+class SupervisedLightCurveModel(PretrainedMixin, nn.Module):
     """Light-curve encoder + class and redshift heads (the supervised baseline)."""
 
     model_type = "supervised-lightcurve"
+    config_class = SupervisedModelConfig
 
     def __init__(self, config: SupervisedModelConfig):
         super().__init__()
@@ -112,19 +105,3 @@ class SupervisedLightCurveModel(nn.Module):
         finally:
             self.train(was)
         return probs, z
-
-    def save_pretrained(self, directory: str | os.PathLike, extra_metadata: dict | None = None) -> Path:
-        d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        save_weights(self, d / WEIGHTS_NAME, config_sha256(self.config.to_dict()))
-        write_config_file(d / CONFIG_NAME, self.model_type, self.config.to_dict(), extra_metadata)
-        return d
-
-    @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike, *, device="cpu") -> SupervisedLightCurveModel:
-        d = Path(directory)
-        raw = read_config_file(d / CONFIG_NAME, cls.model_type)
-        cfg = SupervisedModelConfig.from_dict(raw, where=str(d / CONFIG_NAME))
-        model = cls(cfg)
-        load_weights(model, d / WEIGHTS_NAME, config_sha256(cfg.to_dict()))
-        return model.to(resolve_device(device)).eval()

@@ -21,10 +21,7 @@ Examples
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -33,18 +30,12 @@ from torch import nn
 from ...data.collate import LightCurveBatch, SpectrumBatch, collate_lightcurves, collate_spectra
 from ...data.containers import LightCurve, Spectrum
 from ...data.preprocess import preprocess_lightcurve, preprocess_spectrum
-from ..device import resolve_device
 from ..embedding import as_container_list, run_embedding
 from ..layers import wavelength_position
 from ..persistence import (
-    CONFIG_NAME,
-    WEIGHTS_NAME,
-    load_weights,
-    read_config_file,
-    save_weights,
-    write_config_file,
+    PretrainedMixin,
 )
-from .config import TransceiverConfig, config_sha256
+from .config import TransceiverConfig
 from .networks import LightCurveTokenizer, PerceiverEncoder, QueryDecoder, SinusoidalMLP, SpectrumTokenizer
 
 __all__ = ["TransceiverModel", "PhasedSpectrumBatch", "MODEL_TYPE"]
@@ -78,7 +69,7 @@ def _phases(phase, n: int, where: str) -> np.ndarray:
     return p.copy()
 
 
-class TransceiverModel(nn.Module):
+class TransceiverModel(PretrainedMixin, nn.Module):
     """MMVAE of light curves and spectra built from a :class:`TransceiverConfig` (see module docstring).
 
     Target spaces: spectra are rest-frame, continuum-divided (``flux / continuum − 1``) on the log-λ grid
@@ -87,6 +78,7 @@ class TransceiverModel(nn.Module):
     """
 
     model_type = MODEL_TYPE
+    config_class = TransceiverConfig
     modalities = ("lightcurve", "spectrum")
 
     def __init__(self, config: TransceiverConfig):
@@ -239,23 +231,6 @@ class TransceiverModel(nn.Module):
                                    temperature=temperature, batch_size=batch_size)
 
     # -- persistence ---------------------------------------------------------------------------
-    def save_pretrained(self, directory: str | os.PathLike, extra_metadata: dict[str, Any] | None = None) -> Path:
-        """Write ``config.json`` and ``model.safetensors`` (incl. the calibration temperature)."""
-        d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        save_weights(self, d / WEIGHTS_NAME, config_sha256(self.config))
-        write_config_file(d / CONFIG_NAME, self.model_type, self.config.to_dict(), extra_metadata)
-        return d
-
-    @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike, *, device: str | torch.device | None = "cpu"
-                        ) -> TransceiverModel:
-        """Load a directory written by :meth:`save_pretrained` (strict); returns the model in eval mode."""
-        d = Path(directory)
-        cfg = TransceiverConfig.from_dict(read_config_file(d / CONFIG_NAME, cls.model_type), where=f"{d / CONFIG_NAME}")
-        model = cls(cfg)
-        load_weights(model, d / WEIGHTS_NAME, config_sha256(cfg))
-        return model.to(resolve_device(device)).eval()
 
     def extra_repr(self) -> str:
         return f"latent_dim={self.embed_dim}, params={self.num_parameters():,}"
