@@ -74,7 +74,6 @@ class TransformerBlock(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.dropout1 = nn.Dropout(dropout)
         self.dropout2 = nn.Dropout(dropout)
-        self.p_attn = float(dropout)
 
     def attention(self, x: torch.Tensor, attn_mask: torch.Tensor | None) -> torch.Tensor:
         """Multi-head self-attention of ``x`` (B, L, d); ``attn_mask`` bool (B, 1, 1, L), True = attend."""
@@ -83,7 +82,7 @@ class TransformerBlock(nn.Module):
         qkv = F.linear(x, a.in_proj_weight, a.in_proj_bias).view(B, L, 3, self.n_heads, d // self.n_heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
         o = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask,
-                                           dropout_p=self.p_attn if self.training else 0.0)
+                                           dropout_p=float(a.dropout) if self.training else 0.0)
         return a.out_proj(o.transpose(1, 2).reshape(B, L, d))
 
     def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None = None) -> torch.Tensor:

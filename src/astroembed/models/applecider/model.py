@@ -197,8 +197,9 @@ class AppleCiderModel(PretrainedMixin, nn.Module):
         return nn.functional.normalize(v, dim=-1, eps=1e-12) if normalize else v
 
     def embed_lightcurve(self, objs, *, batch_size: int = 256, progress: bool | None = None,
-                         normalize: bool = True) -> np.ndarray:
-        """(N, embed_dim) float32 embeddings (the photometry tower's projected [CLS] vector, unit norm)."""
+                         normalize: bool = True, errors: str = "raise") -> np.ndarray:
+        """(N, embed_dim) float32 embeddings (the photometry tower's projected [CLS] vector, unit norm);
+        ``errors="coerce"`` gives a NaN row for an unusable light curve (e.g. one detection) instead of raising."""
         from ..embedding import as_container_list
 
         items = as_container_list(objs, LightCurve)
@@ -215,7 +216,7 @@ class AppleCiderModel(PretrainedMixin, nn.Module):
             return run_embedding(items, preprocess=lambda lc: photometry_tokens(lc, c.photometry), collate=col,
                                  encode=self._encode, length=lambda p: len(p[1]), dim=self.embed_dim,
                                  device=self.device, batch_size=batch_size, progress=progress,
-                                 normalize=normalize, desc="embed light curves")
+                                 normalize=normalize, desc="embed light curves", errors=errors)
         finally:
             self.train(was)
 

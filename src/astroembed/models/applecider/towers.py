@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..layers import TransformerStack
 from .features import N_TOKEN_FEATURES
 
 __all__ = ["Time2Vec", "PhotometryTower", "MetadataTower", "SpectraNet", "MixtureOfExperts"]
@@ -37,9 +38,7 @@ class PhotometryTower(nn.Module):
         self.t2v_proj = nn.Linear(cfg.time2vec_dim, d)
         self.cls = nn.Parameter(torch.randn(1, 1, d) * 0.5)
         self.mask_token = nn.Parameter(torch.zeros(d))
-        layer = nn.TransformerEncoderLayer(d, cfg.n_heads, cfg.ff_dim, cfg.dropout, batch_first=True,
-                                           norm_first=True, activation="gelu")
-        self.encoder = nn.TransformerEncoder(layer, cfg.n_layers, enable_nested_tensor=False)
+        self.encoder = TransformerStack(d, cfg.n_heads, cfg.ff_dim, cfg.dropout, cfg.n_layers)
         self.norm = nn.LayerNorm(d)
 
     def forward(self, tokens, dt, mask, hide=None):
@@ -56,7 +55,7 @@ class PhotometryTower(nn.Module):
         b = x.shape[0]
         x = torch.cat([self.cls.expand(b, -1, -1), x], dim=1)
         keep = torch.cat([torch.ones(b, 1, dtype=torch.bool, device=mask.device), mask], dim=1)
-        h = self.norm(self.encoder(x, src_key_padding_mask=~keep))
+        h = self.norm(self.encoder(x, keep))
         m = mask.unsqueeze(-1).float()
         mean = (h[:, 1:] * m).sum(1) / m.sum(1).clamp_min(1.0)
         return h[:, 0] + mean, h[:, 1:]

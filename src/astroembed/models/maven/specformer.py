@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...data.collate import SpectrumBatch
-from ..layers import INPUT_CLIP, safe_key_mask
+from ..layers import INPUT_CLIP, TransformerStack, safe_key_mask
 from .config import SpecFormerConfig
 
 __all__ = ["SpecFormerEncoder", "standardise_spectra", "chunk_mask"]
@@ -74,9 +74,7 @@ class SpecFormerEncoder(nn.Module):
         self.stats_proj = nn.Linear(3, d)
         self.stats_type = nn.Parameter(torch.zeros(d))
         self.mask_token = nn.Parameter(torch.zeros(d))
-        layer = nn.TransformerEncoderLayer(d, cfg.n_heads, cfg.ff_dim, cfg.dropout, activation="gelu",
-                                           batch_first=True, norm_first=True)
-        self.transformer = nn.TransformerEncoder(layer, cfg.n_layers, enable_nested_tensor=False)
+        self.transformer = TransformerStack(d, cfg.n_heads, cfg.ff_dim, cfg.dropout, cfg.n_layers)
         self.norm = nn.LayerNorm(d)
         if cfg.pooling == "attention":
             self.query = nn.Parameter(torch.randn(1, 1, d) * 0.02)
@@ -125,7 +123,7 @@ class SpecFormerEncoder(nn.Module):
             tok = torch.where(hide.unsqueeze(-1), self.mask_token.to(tok.dtype).expand_as(tok), tok)
         tokens = torch.cat([self._stats(batch, mean, std).unsqueeze(1).to(tok.dtype), tok], 1)
         tmask = safe_key_mask(torch.cat([torch.ones_like(valid[:, :1]), valid], 1))
-        h = self.norm(self.transformer(tokens, src_key_padding_mask=~tmask))
+        h = self.norm(self.transformer(tokens, tmask))
         return h, tmask, x, m
 
     def _pool(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..layers import INPUT_CLIP, safe_key_mask, sinusoidal_encoding
+from ..layers import INPUT_CLIP, TransformerStack, safe_key_mask, sinusoidal_encoding
 from .config import SimFMConfig
 
 __all__ = ["GRUEncoder", "TransformerSequenceEncoder", "build_sequence_encoder", "N_INPUTS"]
@@ -46,9 +46,7 @@ class TransformerSequenceEncoder(nn.Module):
         d = cfg.hidden_dim
         self.d, self.time_base = d, float(tc.time_base)
         self.token = nn.Sequential(nn.Linear(N_INPUTS - 1, d), nn.GELU(), nn.Linear(d, d))
-        layer = nn.TransformerEncoderLayer(d, tc.n_heads, tc.ff_dim, dropout=0.0, batch_first=True,
-                                           norm_first=True, activation="gelu")
-        self.blocks = nn.TransformerEncoder(layer, cfg.n_layers, enable_nested_tensor=False)
+        self.blocks = TransformerStack(d, tc.n_heads, tc.ff_dim, 0.0, cfg.n_layers)
         self.norm = nn.LayerNorm(d)
         self._time_scale = float(cfg.time_scale)
 
@@ -56,7 +54,7 @@ class TransformerSequenceEncoder(nn.Module):
         km = safe_key_mask(mask)
         days = x[..., 1] * self._time_scale
         tok = self.token(x[..., [0, 2, 3]]) + sinusoidal_encoding(days, self.d, self.time_base)
-        h = self.norm(self.blocks(tok, src_key_padding_mask=~km))
+        h = self.norm(self.blocks(tok, km))
         w = km.unsqueeze(-1).float()
         return (h * w).sum(1) / w.sum(1)
 

@@ -192,16 +192,18 @@ class TransceiverModel(PretrainedMixin, nn.Module):
             self.train(was)
 
     def embed_lightcurve(self, objs, *, batch_size: int = 256, progress: bool | None = None,
-                         normalize: bool = True) -> np.ndarray:
-        """Posterior means of q(z | light curve), float32 (N, latent_dim), unit norm by default."""
+                         normalize: bool = True, errors: str = "raise") -> np.ndarray:
+        """Posterior means of q(z | light curve), float32 (N, latent_dim), unit norm by default;
+        ``errors="coerce"`` gives a NaN row for an unusable light curve instead of raising."""
         items = as_container_list(objs, LightCurve)
         return self._run(lambda: run_embedding(
             items, preprocess=self.preprocess_lightcurve, collate=self.collate_lightcurves,
             encode=self.encode_lightcurves, length=len, dim=self.embed_dim, device=self.device,
-            batch_size=batch_size, progress=progress, normalize=normalize, desc="embed light curves"))
+            batch_size=batch_size, progress=progress, normalize=normalize, desc="embed light curves",
+            errors=errors))
 
     def embed_spectrum(self, objs, *, phase=None, batch_size: int = 256, progress: bool | None = None,
-                       normalize: bool = True) -> np.ndarray:
+                       normalize: bool = True, errors: str = "raise") -> np.ndarray:
         """Posterior means of q(z | spectrum, phase); ``phase`` (days from peak, one number or one per
         spectrum) is optional — without it the learned "unknown phase" token is used."""
         items = as_container_list(objs, Spectrum)
@@ -211,7 +213,7 @@ class TransceiverModel(PretrainedMixin, nn.Module):
             pairs, preprocess=lambda sp: (self.preprocess_spectrum(sp[0]), float(sp[1])),
             collate=self.collate_phased, encode=self.encode_spectra, length=lambda p: int(p[0].mask.sum()),
             dim=self.embed_dim, device=self.device, batch_size=batch_size, progress=progress,
-            normalize=normalize, desc="embed spectra"))
+            normalize=normalize, desc="embed spectra", errors=errors))
 
     # -- generation ----------------------------------------------------------------------------
     def generate_spectrum(self, lightcurves, phase, *, n_samples: int = 64, seed: int | None = None,

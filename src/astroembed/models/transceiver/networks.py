@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..layers import INPUT_CLIP, sinusoidal_encoding, wavelength_position
+from ..layers import INPUT_CLIP, TransformerStack, sinusoidal_encoding, wavelength_position
 from .config import TransceiverConfig
 
 __all__ = ["SinusoidalMLP", "LightCurveTokenizer", "SpectrumTokenizer", "PerceiverEncoder", "QueryDecoder",
@@ -114,9 +114,7 @@ class PerceiverEncoder(nn.Module):
         d = c.d_model
         self.latents = nn.Parameter(torch.randn(c.n_latents, d) * 0.02)
         self.cross = _CrossBlock(d, c.n_heads, c.ff_dim, c.dropout)
-        layer = nn.TransformerEncoderLayer(d, c.n_heads, c.ff_dim, c.dropout, activation="gelu", batch_first=True,
-                                           norm_first=True)
-        self.self_attn = nn.TransformerEncoder(layer, c.n_self_layers, enable_nested_tensor=False) \
+        self.self_attn = TransformerStack(d, c.n_heads, c.ff_dim, c.dropout, c.n_self_layers) \
             if c.n_self_layers else nn.Identity()
         self.norm = nn.LayerNorm(d)
         self.head = nn.Linear(d, 2 * c.latent_dim)
