@@ -167,3 +167,12 @@ def test_private_import_check_finds_a_violation(tmp_path):
 
 def test_no_module_imports_another_subpackages_private_names():
     assert cross_package_private_imports() == []
+
+
+def test_package_version_matches_pyproject():
+    import re
+
+    import astroembed as ae
+
+    text = (SRC.parents[1] / "pyproject.toml").read_text()
+    assert re.search(r'^version = "([^"]+)"', text, flags=re.M).group(1) == ae.__version__
