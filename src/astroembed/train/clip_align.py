@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import StrictConfig, check_positive
+from ..config import StrictConfig, check_int, check_positive
+from .pretrain_masked import optimizer_step
 
 __all__ = ["assemble", "AlignConfig", "clip_align"]
 
@@ -65,8 +66,7 @@ class AlignConfig(StrictConfig):
 
     def __post_init__(self):
         for k in ("batch_size", "max_steps", "val_every"):
-            if not isinstance(getattr(self, k), int) or getattr(self, k) < 1:
-                raise ValueError(f"AlignConfig.{k}: must be an int >= 1, got {getattr(self, k)!r}")
+            check_int(f"AlignConfig.{k}", getattr(self, k), lo=1)
         check_positive("AlignConfig.lr", self.lr)
         check_positive("AlignConfig.minutes", self.minutes)
         if not 0 < self.val_fraction < 1:
@@ -115,11 +115,7 @@ def clip_align(model, lightcurves, spectra, cfg: AlignConfig, out_dir, *, device
     out_dir = Path(out_dir)
     while step < cfg.max_steps and time.time() < stop_at:
         loss = loss_of(rng.choice(tr, size=min(cfg.batch_size, len(tr)), replace=False))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
+        optimizer_step(loss, opt, sched, params)
         model.logit_scales.clamp_()
         step += 1
         if step % cfg.val_every == 0 or step == cfg.max_steps:

@@ -21,9 +21,22 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import StrictConfig, check_positive
+from ..config import StrictConfig, check_int, check_positive
 
-__all__ = ["SpecPretrainConfig", "pretrain_spectra", "build_pool", "LCPretrainConfig", "pretrain_lightcurves"]
+__all__ = ["optimizer_step", "SpecPretrainConfig", "pretrain_spectra", "build_pool", "LCPretrainConfig",
+           "pretrain_lightcurves"]
+
+
+def optimizer_step(loss, opt, sched, params, clip: float = 1.0) -> None:
+    """One training step of the pre-training loops: zero the gradients, back-propagate ``loss``, clip the
+    gradient norm of ``params`` to ``clip``, step the optimiser and the learning-rate schedule."""
+    import torch
+
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, clip)
+    opt.step()
+    sched.step()
 
 
 @dataclass(frozen=True)
@@ -52,8 +65,7 @@ class SpecPretrainConfig(StrictConfig):
     def __post_init__(self):
         w = "SpecPretrainConfig"
         for k in ("batch_size", "max_steps", "n_val", "val_every", "pool_size"):
-            if not isinstance(getattr(self, k), int) or getattr(self, k) < 1:
-                raise ValueError(f"{w}.{k}: must be an int >= 1, got {getattr(self, k)!r}")
+            check_int(f"{w}.{k}", getattr(self, k), lo=1)
         for k in ("lr", "minutes"):
             check_positive(f"{w}.{k}", getattr(self, k))
         for k in ("mask_weight", "clip_weight", "aux_weight", "weight_decay", "balance_power"):
@@ -196,11 +208,7 @@ def pretrain_spectra(model, records, cfg: SpecPretrainConfig, out_dir, *, device
         batch = SpectrumBatch(**{f: getattr(pool, f)[ti] for f in ("flux", "flux_err", "wavelength", "mask",
                                                                     "log_scale")})
         total, parts = losses(batch, [labels[i] for i in idx], [zs[i] for i in idx], gen)
-        opt.zero_grad(set_to_none=True)
-        total.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
+        optimizer_step(total, opt, sched, params)
         model.logit_scales.clamp_()
         step += 1
         if step % cfg.val_every == 0 or step == cfg.max_steps:
@@ -247,8 +255,7 @@ class LCPretrainConfig(StrictConfig):
     def __post_init__(self):
         w = "LCPretrainConfig"
         for k in ("batch_size", "max_steps", "val_every"):
-            if not isinstance(getattr(self, k), int) or getattr(self, k) < 1:
-                raise ValueError(f"{w}.{k}: must be an int >= 1, got {getattr(self, k)!r}")
+            check_int(f"{w}.{k}", getattr(self, k), lo=1)
         for k in ("lr", "minutes"):
             check_positive(f"{w}.{k}", getattr(self, k))
         if not 0 < self.mask_frac < 1 or not 0 < self.val_fraction < 1:
@@ -300,11 +307,7 @@ def pretrain_lightcurves(model, lightcurves, cfg: LCPretrainConfig, out_dir, *, 
         idx = rng.choice(len(train), size=min(cfg.batch_size, len(train)), replace=False)
         batch = collate([train[i] for i in idx]).to(device)
         loss, parts = obj(batch, tokens_fn, context_fn, gen)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
+        optimizer_step(loss, opt, sched, params)
         step += 1
         if step % cfg.val_every == 0 or step == cfg.max_steps:
             model.eval()
