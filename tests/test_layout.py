@@ -23,17 +23,17 @@ def test_import_and_container_load_neither_torch_nor_sklearn():
     assert out.strip() == "[]"
 
 
-def _module_name(path: Path) -> str:
-    rel = path.relative_to(SRC.parent).with_suffix("")
+def _module_name(path: Path, src: Path = SRC) -> str:
+    rel = path.relative_to(src.parent).with_suffix("")
     parts = list(rel.parts)
     if parts[-1] == "__init__":
         parts = parts[:-1]
     return ".".join(parts)
 
 
-def _top_level_imports(path: Path) -> set[str]:
+def _top_level_imports(path: Path, src: Path = SRC) -> set[str]:
     """Modules imported at module level (not inside functions), resolved to absolute astroembed names."""
-    mod = _module_name(path)
+    mod = _module_name(path, src)
     pkg = mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0]
     out = set()
     for node in ast.parse(path.read_text()).body:
@@ -53,9 +53,9 @@ def _top_level_imports(path: Path) -> set[str]:
     return out
 
 
-def find_import_cycles() -> list[list[str]]:
-    files = {_module_name(p): p for p in SRC.rglob("*.py")}
-    graph = {m: {t for t in _top_level_imports(p) if t in files and t != m} for m, p in files.items()}
+def find_import_cycles(src: Path = SRC) -> list[list[str]]:
+    files = {_module_name(p, src): p for p in src.rglob("*.py")}
+    graph = {m: {t for t in _top_level_imports(p, src) if t in files and t != m} for m, p in files.items()}
     # a package's __init__ importing its own submodules is not a cycle back into the package
     cycles, state, stack = [], {}, []
 
@@ -78,14 +78,13 @@ def find_import_cycles() -> list[list[str]]:
     return cycles
 
 
-def test_cycle_finder_finds_a_cycle(tmp_path, monkeypatch):
+def test_cycle_finder_finds_a_cycle(tmp_path):
     pkg = tmp_path / "astroembed"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
     (pkg / "a.py").write_text("from .b import x\n")
     (pkg / "b.py").write_text("from .a import y\n")
-    monkeypatch.setattr(sys.modules[__name__], "SRC", pkg)
-    assert find_import_cycles() == [["astroembed.a", "astroembed.b", "astroembed.a"]]
+    assert find_import_cycles(pkg) == [["astroembed.a", "astroembed.b", "astroembed.a"]]
 
 
 def test_no_module_level_import_cycles():
@@ -132,7 +131,7 @@ def cross_package_private_imports(src: Path = SRC) -> list[tuple[str, str]]:
     another subpackage (a helper used in two places must get a public name)."""
     out = []
     for p in src.rglob("*.py"):
-        mod = _module_name(p) if src == SRC else ".".join(p.relative_to(src.parent).with_suffix("").parts)
+        mod = _module_name(p, src)
         pkg = mod if p.name == "__init__.py" else mod.rsplit(".", 1)[0]
         owner = ".".join(mod.split(".")[:2])
         for node in ast.walk(ast.parse(p.read_text())):

@@ -84,10 +84,7 @@ def neighbours(query, reference, k: int, exclude_self: bool, fn: str, query_ids=
         warnings.warn(f"{fn}: k={k} is larger than the {n_ref} available reference embeddings; using all {n_ref}",
                       UserWarning, stacklevel=3)
         k = n_ref
-    if len(q) == 0:
-        res = index.search(q, k)
-        return res.scores, res.indices, index
-    if not exclude_self:
+    if not exclude_self or len(q) == 0:
         res = index.search(q, k)
         hits = _self_hits(res.scores, res.indices, index.metric, q_ids, ref_ids).any(axis=1)
         if hits.any():
