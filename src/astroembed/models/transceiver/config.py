@@ -15,7 +15,7 @@ from ...config import StrictConfig, check_positive, config_sha256
 from ...data.preprocess import LightCurvePreprocessConfig, SpectrumPreprocessConfig
 from ...errors import ConfigError
 
-__all__ = ["TransceiverConfig", "config_sha256"]
+__all__ = ["TransceiverConfig", "LEGACY_DEFAULTS", "config_sha256"]
 
 
 def _int(where: str, v, lo: int = 1) -> None:
@@ -36,6 +36,11 @@ def _default_lc_pre() -> LightCurvePreprocessConfig:
 def _default_spec_pre() -> SpectrumPreprocessConfig:
     return SpectrumPreprocessConfig(wave_min=3400.0, wave_max=8600.0, n_bins=128, frame="rest",
                                     continuum="poly", continuum_degree=3, min_valid_bins=16)
+
+
+#: keys added after weights were first released, with the values that reproduce the older objective; a
+#: config.json without them loads with these (see ``TransceiverConfig.from_dict`` / ``to_dict``)
+LEGACY_DEFAULTS: dict[str, Any] = {"free_bits": 0.0, "contrastive_weight": 0.0, "contrastive_temperature": 0.1}
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,16 @@ class TransceiverConfig(StrictConfig):
     loses a fraction U(0, ``obs_dropout_max``) of its points in the encoder (at least ``min_obs``
     kept); the spectrum encoder sees "unknown phase" with probability ``phase_dropout``.
 
+    Latent-usage terms (added in 0.2; absent from older ``config.json`` files, where they default to the
+    values that reproduce the old objective, see ``LEGACY_DEFAULTS``): ``free_bits`` — a per-dimension KL
+    floor in nats (free bits, Kingma et al. 2016): for each modality's posterior and each latent dimension,
+    ``β · max(0, free_bits − KL_d)`` (KL_d: the analytic Laplace KL to the prior, averaged over the batch) is
+    added to the negative bound, which removes the pressure towards the prior on dimensions below the floor;
+    ``contrastive_weight`` — weight (relative to the per-bin loss) of a symmetric InfoNCE term between the
+    L2-normalised posterior means of the light curve and of the spectrum of each pair (temperature
+    ``contrastive_temperature``; pairs of the same object in a batch count as positives), which is what makes
+    the shared space retrievable (LC → spectrum search); 0 = off.
+
     Generation checks: a requested spectral phase outside ``phase_range`` (days from the brightest
     light-curve point, observer frame; the range of the training pairs) or farther than
     ``max_phase_gap`` days from every light-curve point is an error unless ``extrapolate=True``.
@@ -93,6 +108,9 @@ class TransceiverConfig(StrictConfig):
     obs_dropout_max: float = 0.7
     min_obs: int = 3
     phase_dropout: float = 0.3
+    free_bits: float = 0.0
+    contrastive_weight: float = 0.0
+    contrastive_temperature: float = 0.1
     phase_range: tuple = (-20.0, 100.0)
     max_phase_gap: float = 30.0
     lightcurve_preprocess: LightCurvePreprocessConfig = field(default_factory=_default_lc_pre)
@@ -100,7 +118,21 @@ class TransceiverConfig(StrictConfig):
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], *, where: str | None = None) -> TransceiverConfig:
+        """Strict, except that keys of ``LEGACY_DEFAULTS`` may be absent (configs written before they
+        existed): they take the value that reproduces the old behaviour."""
+        if isinstance(d, dict):
+            d = {**{k: v for k, v in LEGACY_DEFAULTS.items() if k not in d}, **d}
         return super().from_dict(d, where=where or cls.__name__)
+
+    def to_dict(self) -> dict[str, Any]:
+        """All keys; but when every ``LEGACY_DEFAULTS`` key holds its legacy value they are left out, so a
+        config that does not use them serialises (and hashes, ``config_sha256``) exactly as before they
+        existed, and weights saved then still pair with their ``config.json``."""
+        out = super().to_dict()
+        if all(out[k] == v for k, v in LEGACY_DEFAULTS.items()):
+            for k in LEGACY_DEFAULTS:
+                del out[k]
+        return out
 
     def __post_init__(self):
         w = "TransceiverConfig"
@@ -119,6 +151,9 @@ class TransceiverConfig(StrictConfig):
         _num(f"{w}.phase_dropout", self.phase_dropout, 0.0, 1.0)
         _num(f"{w}.beta", self.beta, 0.0, 100.0)
         _num(f"{w}.lc_likelihood_weight", self.lc_likelihood_weight, 0.0, 1e4)
+        _num(f"{w}.free_bits", self.free_bits, 0.0, 100.0)
+        _num(f"{w}.contrastive_weight", self.contrastive_weight, 0.0, 1e4)
+        _num(f"{w}.contrastive_temperature", self.contrastive_temperature, 1e-3, 10.0)
         for name in ("time_base", "wave_base", "min_scale", "prior_scale", "max_phase_gap"):
             check_positive(f"{w}.{name}", getattr(self, name))
         if not isinstance(self.phase_range, tuple):

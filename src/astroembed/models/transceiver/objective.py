@@ -9,6 +9,12 @@ For each modality m, K samples z_k ~ q(z | x_m) are scored with importance weigh
 and the loss is −mean_m L_m averaged over the batch, divided by the number of spectral bins (a
 constant, for a learning rate that does not depend on the grid).  Every sample is decoded into *both*
 modalities, so the light-curve posterior is trained to generate spectra (cross-generation).
+
+Two optional terms against posterior collapse / for a retrievable shared space (config keys, both off
+by default): free bits, ``β Σ_m Σ_d max(0, free_bits − KL_m,d) / n_bins`` with KL_m,d the batch-mean
+analytic KL of dimension d of q(z | x_m) to the prior (:func:`free_bits_penalty`), and
+``contrastive_weight × InfoNCE`` between the light-curve and spectrum posterior means
+(:func:`paired_infonce`).
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ import math
 
 import torch
 
-__all__ = ["laplace_logpdf", "laplace_sample", "observation_scale", "mmvae_iwae_loss"]
+__all__ = ["laplace_logpdf", "laplace_sample", "laplace_kl", "observation_scale", "free_bits_penalty",
+           "paired_infonce", "same_object", "mmvae_iwae_loss"]
 
 _SQRT2 = math.sqrt(2.0)
 
@@ -31,6 +38,51 @@ def laplace_sample(loc: torch.Tensor, scale: torch.Tensor, k: int) -> torch.Tens
     """(k, *loc.shape) reparameterised samples."""
     u = torch.rand((k, *loc.shape), device=loc.device, dtype=loc.dtype).clamp(1e-6, 1 - 1e-6) - 0.5
     return loc - scale * torch.sign(u) * torch.log1p(-2.0 * u.abs())
+
+
+def laplace_kl(loc: torch.Tensor, scale: torch.Tensor, prior_scale: float | torch.Tensor) -> torch.Tensor:
+    """Elementwise KL(Laplace(loc, scale) || Laplace(0, prior_scale)) in nats (closed form, >= 0)."""
+    a = loc.abs()
+    s = torch.as_tensor(prior_scale, dtype=loc.dtype, device=loc.device)
+    return torch.log(s / scale) - 1.0 + a / s + (scale / s) * torch.exp(-a / scale)
+
+
+def free_bits_penalty(posts, prior_scale: float, floor: float) -> torch.Tensor:
+    """Σ over posteriors and latent dimensions of max(0, floor − KL_d), KL_d the batch-mean KL (nats) of
+    dimension d to the prior.  Added (× β) to the negative bound, it cancels the bound's pull towards the
+    prior on dimensions whose KL is below ``floor`` (free bits); 0 when ``floor`` is 0."""
+    out = torch.zeros(())
+    for loc, scale in posts:
+        kl = laplace_kl(loc, scale, prior_scale).mean(0)            # (D,)
+        out = out.to(kl) + torch.relu(floor - kl).sum()
+    return out
+
+
+def same_object(lc) -> torch.Tensor:
+    """(B, B) bool: pairs whose light-curve targets are identical (several spectra of one object)."""
+    t = torch.cat([lc.time, lc.flux, lc.wavelength, lc.mask.to(lc.flux.dtype)], dim=1)
+    return (t[:, None, :] == t[None, :, :]).all(-1)
+
+
+def paired_infonce(a: torch.Tensor, b: torch.Tensor, temperature: float,
+                   positives: torch.Tensor | None = None) -> torch.Tensor:
+    """Symmetric InfoNCE (CLIP) between rows of ``a`` and ``b`` (B, D), L2-normalised, cosine / temperature.
+
+    Row i of ``a`` should match row i of ``b``; ``positives`` (B, B) bool marks further matches (same
+    object), whose probability mass counts as correct (multi-positive: −log Σ_pos softmax).
+    """
+    a = torch.nn.functional.normalize(a, dim=-1, eps=1e-8)
+    b = torch.nn.functional.normalize(b, dim=-1, eps=1e-8)
+    logits = a @ b.T / temperature
+    pos = torch.eye(len(a), dtype=torch.bool, device=a.device)
+    if positives is not None:
+        pos = pos | positives
+    neg_inf = torch.finfo(logits.dtype).min
+
+    def one_way(lg, p):
+        return -(torch.logsumexp(lg.masked_fill(~p, neg_inf), 1) - torch.logsumexp(lg, 1)).mean()
+
+    return 0.5 * (one_way(logits, pos) + one_way(logits.T, pos.T))
 
 
 def observation_scale(model_scale: torch.Tensor, err: torch.Tensor) -> torch.Tensor:
@@ -85,6 +137,16 @@ def mmvae_iwae_loss(model, lc, spec, phase: torch.Tensor, *, lc_encoder_mask: to
         terms.append(-bound.mean())
         stats[f"ll_spec_{name}"] = float(ll_s.detach().mean() / spec.mask.float().sum(-1).clamp_min(1).mean())
         stats[f"ll_lc_{name}"] = float(ll_l.detach().mean() / lc.mask.float().sum(-1).clamp_min(1).mean())
-    loss = torch.stack(terms).mean() / spec.flux.shape[1]
+    W = spec.flux.shape[1]
+    loss = torch.stack(terms).mean() / W
+    stats["bound_loss"] = float(loss.detach())
+    if c.free_bits > 0:
+        fb = free_bits_penalty(posts.values(), c.prior_scale, c.free_bits)
+        loss = loss + beta * fb / W
+        stats["free_bits_penalty"] = float(fb.detach())
+    if c.contrastive_weight > 0:
+        nce = paired_infonce(posts["lightcurve"][0], posts["spectrum"][0], c.contrastive_temperature, same_object(lc))
+        loss = loss + c.contrastive_weight * nce
+        stats["infonce"] = float(nce.detach())
     stats["loss"] = float(loss.detach())
     return loss, stats
