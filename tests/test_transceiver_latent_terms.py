@@ -23,7 +23,6 @@ from astroembed.models.transceiver.objective import (
 )
 from astroembed.models.transceiver.training import _grid_of, prepare_pairs
 
-
 from .test_transceiver import lcs_and_specs, model_of, tiny_config
 
 
