@@ -229,7 +229,7 @@ def train_model(model, train: PairArrays, val: PairArrays | None, tc: TrainConfi
             opt.step()
             sched.step()
             step += 1
-            run.append(float(loss))
+            run.append(float(loss.detach()))
             if val is not None and len(val) and step % tc.eval_every == 0:
                 v = _val_loss(model, val, 4 * tc.batch_size, device)
                 hist["val"].append((step, v))
