@@ -122,3 +122,14 @@ def test_holdout_scores_counts_usable_objects(tmp_path):
     s = mod.holdout_scores(model, lcs, y, horizons=(2, 5))
     assert s["2"] == {"n": 0}           # detections 3 d apart: one point within 2 d of the first -> unusable
     assert s["5"]["n"] == 8 and s["5"]["accuracy"] in (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def test_eval_embed_sources_label_equals_dir():
+    spec = importlib.util.spec_from_file_location("eval_ac", ROOT / "benchmarks/eval_applecider.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.embed_sources(["maven-sim", "ac-sim=runs/x/applecider"]) == {"maven-sim": "maven-sim",
+                                                                           "ac-sim": "runs/x/applecider"}
+    for bad in (["=runs/x"], ["a="], ["maven", "maven"]):
+        with pytest.raises(ValueError, match="embed-models"):
+            mod.embed_sources(bad)
