@@ -106,7 +106,7 @@ def test_train_with_init_from_starts_from_the_source(tmp_path):
 @pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("applecider_*.json")), ids=lambda p: p.name)
 def test_shipped_train_configs_load(path):
     cfg = C.AppleCiderTrainConfig.from_dict(json.loads(path.read_text()))
-    if path.name == "applecider_crossfit_sim.json":
+    if path.name in ("applecider_crossfit_sim.json", "applecider_release_sim.json"):
         sim = C.AppleCiderTrainConfig.from_dict(json.loads((ROOT / "configs/applecider_simpretrain.json").read_text()))
         assert cfg.init_from and sim.model.photometry == cfg.model.photometry
         assert sim.model.embed_dim == cfg.model.embed_dim
