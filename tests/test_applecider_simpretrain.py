@@ -133,3 +133,23 @@ def test_eval_embed_sources_label_equals_dir():
     for bad in (["=runs/x"], ["a="], ["maven", "maven"]):
         with pytest.raises(ValueError, match="embed-models"):
             mod.embed_sources(bad)
+
+
+def test_pretrain_tool_end_to_end_and_score_only(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("pretrain_sim2", ROOT / "tools/pretrain_applecider_sim.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    write_sim(tmp_path / "sim")
+    write_sim(tmp_path / "ho", classes=("II", "Ia"))
+    cfg = C.AppleCiderTrainConfig(model=tiny(classes=("SN Ia", "SN II", "SN IIn", "SLSN-I"), metadata=False),
+                                  pretrain_epochs=0, epochs=1, batch_size=4)
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg.to_dict()))
+    common = ["--config", str(tmp_path / "cfg.json"), "--sim-dir", str(tmp_path / "sim"), "--out", str(tmp_path / "o"),
+              "--holdout-dir", str(tmp_path / "ho"), "--n-holdout", "3", "--minutes", "1"]
+    mod.main(common)
+    saved = json.loads((tmp_path / "o/applecider/config.json").read_text())["metadata"]
+    assert saved["epochs_done"] == 1 and "no real object" in saved["trained_on"]
+    assert json.loads((tmp_path / "o/sim_holdout.json").read_text())["holdout"]["5"]["n"] == 3
+    capsys.readouterr()
+    mod.main(common + ["--score-only"])
+    assert '"5": {"n": 3' in capsys.readouterr().out

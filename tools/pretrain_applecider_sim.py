@@ -64,7 +64,10 @@ def main(argv=None):
     p.add_argument("--minutes", type=float, default=20.0, help="replaces the config's max_minutes")
     p.add_argument("--epochs", type=int, default=None, help="override the config's epochs")
     p.add_argument("--n-train", type=int, default=None, help="use at most this many simulated events for training")
-    p.add_argument("--n-holdout", type=int, default=2000, help="last events of the set, never trained on")
+    p.add_argument("--n-holdout", type=int, default=2000,
+                   help="held-out events: the last N of --sim-dir (never trained on), or the first N of --holdout-dir")
+    p.add_argument("--holdout-dir", default=None, help="an independent simulated set (other seed) to score on")
+    p.add_argument("--score-only", action="store_true", help="score the model already in OUT/applecider; no training")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
 
@@ -79,18 +82,33 @@ def main(argv=None):
     if args.epochs is not None:
         cfg = cfg.replace(epochs=args.epochs)
     t0 = time.time()
+    out = Path(args.out)
+    if args.holdout_dir is not None:
+        ho_l, ho_y = load_sim_lightcurves(args.holdout_dir, classes=cfg.model.classes, n_max=args.n_holdout)
+    if args.score_only:
+        from astroembed.models.applecider.model import AppleCiderModel
+
+        if args.holdout_dir is None:
+            raise ValueError("--score-only needs --holdout-dir (the training set's tail depends on --sim-dir)")
+        scores = holdout_scores(AppleCiderModel.from_pretrained(out / "applecider"), ho_l, ho_y)
+        print(f"held-out simulated events ({args.holdout_dir}):", json.dumps(scores))
+        return
     lcs, labels = load_sim_lightcurves(args.sim_dir, classes=cfg.model.classes)
-    if len(lcs) <= args.n_holdout:
-        raise ValueError(f"--n-holdout {args.n_holdout}: the set has only {len(lcs)} events of the model classes")
-    tr_l, tr_y = lcs[:-args.n_holdout], labels[:-args.n_holdout]
+    if args.holdout_dir is None:
+        if len(lcs) <= args.n_holdout:
+            raise ValueError(f"--n-holdout {args.n_holdout}: the set has only {len(lcs)} events of the model classes")
+        tr_l, tr_y = lcs[:-args.n_holdout], labels[:-args.n_holdout]
+        ho_l, ho_y = lcs[-args.n_holdout:], labels[-args.n_holdout:]
+    else:
+        tr_l, tr_y = lcs, labels
     if args.n_train is not None:
         tr_l, tr_y = tr_l[:args.n_train], tr_y[:args.n_train]
-    print(f"{len(tr_l)} training / {args.n_holdout} held-out simulated light curves ({time.time() - t0:.0f} s)", flush=True)
+    print(f"{len(tr_l)} training / {len(ho_l)} held-out simulated light curves ({time.time() - t0:.0f} s)", flush=True)
     model, hist = train_applecider(cfg, tr_l, tr_y, None, device="cpu", log=lambda s: print(s, flush=True))
-    scores = holdout_scores(model, lcs[-args.n_holdout:], labels[-args.n_holdout:])
+    scores = holdout_scores(model, ho_l, ho_y)
     print("held-out simulated events:", json.dumps(scores), flush=True)
-    out = Path(args.out)
     meta = {"trained_on": f"simulated light curves only ({args.sim_dir}, {len(tr_l)} events); no real object",
+            "sim_holdout_from": args.holdout_dir or f"last {len(ho_l)} events of {args.sim_dir}",
             "train_config": cfg.to_dict(), "epochs_done": hist["epochs_done"], "class_counts": hist["class_counts"],
             "sim_holdout": scores, "host": platform.machine(), "wall_s": round(time.time() - t0)}
     model.save_pretrained(out / "applecider", extra_metadata=meta)
