@@ -153,8 +153,10 @@ def stage_baselines(args):
             except ValueError:
                 lc = d.lightcurves[i]
             cut.append(lc)
-        feats = np.stack([lightcurve_features(lc) for lc in cut])
-        inputs = {"features": feats, "features+meta": np.concatenate([feats, meta], axis=1)}
+        inputs = {}
+        if not args.embed_only:
+            feats = np.stack([lightcurve_features(lc) for lc in cut])
+            inputs = {"features": feats, "features+meta": np.concatenate([feats, meta], axis=1)}
         for name, m in embedders.items():
             inputs[f"{name} emb."] = m.embed_lightcurve(cut, batch_size=256)
         inputs.update({f"{name} emb.+meta": np.concatenate([inputs[f"{name} emb."], meta], axis=1)
@@ -180,6 +182,8 @@ def main(argv=None):
                    help="registry names, or LABEL=DIR for a saved model directory (rows named 'LABEL emb.')")
     p.add_argument("--baselines-name", default="baselines",
                    help="the baselines stage writes oof_NAME.parquet (keep the default file when adding rows)")
+    p.add_argument("--embed-only", action="store_true",
+                   help="baselines stage: only the embedding rows (the feature rows are already in oof_baselines)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--img-dir", default="docs/img/models", help="where the report stage writes its plots")
     p.add_argument("--tag", default="applecider", help="method name / file prefix of the trained model's predictions")
