@@ -6,7 +6,7 @@ Stages (each writes into --out, later ones read it):
              pre-training), predict the held-out fold with light curves cut at first detection + h for
              h in HORIZONS, with and without metadata -> oof_applecider_fold{k}.parquet
   baselines  (--baselines-name NAME -> oof_NAME.parquet) at each horizon and fold: logistic regression (fixed C=1, balanced class weights, standardised
-             inputs; nothing tuned) on (a) the hand-made light-curve features of evaluate.baselines,
+             inputs; nothing tuned) on (a) the hand-made light-curve features of evaluate.features,
              (b) those + the metadata features with missing indicators, (c) maven / maven-sim embeddings of
              the cut light curves -> oof_baselines.parquet
   spectra    OSC spectrum classification, cross-fitted, SpectraNet vs an SNID-like template baseline
@@ -124,7 +124,7 @@ def _logreg_oof(X, y, folds, valid, classes):
 
 def stage_baselines(args):
     import torch
-    from astroembed.evaluate.baselines import lightcurve_features
+    from astroembed.evaluate.features import lightcurve_features
 
     import astroembed as ae
     from astroembed.models.applecider.config import AppleCiderTrainConfig
@@ -158,7 +158,8 @@ def stage_baselines(args):
             feats = np.stack([lightcurve_features(lc) for lc in cut])
             inputs = {"features": feats, "features+meta": np.concatenate([feats, meta], axis=1)}
         for name, m in embedders.items():
-            inputs[f"{name} emb."] = m.embed_lightcurve(cut, batch_size=256)
+            # rows of objects unusable at h (not in `valid`) are never fitted or scored: NaN -> 0 is harmless
+            inputs[f"{name} emb."] = np.nan_to_num(m.embed_lightcurve(cut, batch_size=256, errors="coerce"))
         inputs.update({f"{name} emb.+meta": np.concatenate([inputs[f"{name} emb."], meta], axis=1)
                        for name in embedders})
         for meth, X in inputs.items():
