@@ -153,3 +153,20 @@ def test_pretrain_tool_end_to_end_and_score_only(tmp_path, capsys):
     capsys.readouterr()
     mod.main(common + ["--score-only"])
     assert '"5": {"n": 3' in capsys.readouterr().out
+
+
+def test_paired_per_fold_auroc_perfect_and_inverted():
+    spec = importlib.util.spec_from_file_location("ac_paired", ROOT / "benchmarks/applecider_paired.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    classes = ["A", "B"]
+    rows = []
+    for k in range(2):
+        for i, lab in enumerate(["A", "B", "A", "B"]):
+            good = 0.9 if lab == "A" else 0.1
+            for meth, pa in (("good", good), ("bad", 1 - good)):
+                rows.append({"horizon": 5, "method": meth, "fold": k, "object_id": f"{k}-{i}", "label": lab,
+                             "A": pa, "B": 1 - pa})
+    t = mod.per_fold_auroc(pd.DataFrame(rows), classes)
+    np.testing.assert_allclose(t.loc[(5, "good")].to_numpy(), [1.0, 1.0])
+    np.testing.assert_allclose(t.loc[(5, "bad")].to_numpy(), [0.0, 0.0])
