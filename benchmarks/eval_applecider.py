@@ -124,9 +124,9 @@ def _logreg_oof(X, y, folds, valid, classes):
 
 def stage_baselines(args):
     import torch
-    from astroembed.evaluate.features import lightcurve_features
 
     import astroembed as ae
+    from astroembed.evaluate.features import lightcurve_features
     from astroembed.models.applecider.config import AppleCiderTrainConfig
     from astroembed.models.applecider.features import METADATA_FIELDS, metadata_matrix, photometry_tokens
 
