@@ -70,3 +70,13 @@ def test_ibc_median_curve_fades_below_2_3_mag_by_80_days():
     assert dm[0] == pytest.approx(0.75, abs=0.01)
     assert dm[2] > 2.3 and 1.4 < dm[1] < 1.9             # v2: 2.17 at +80 d; real BTS drop at +50 d: 1.5
     assert _fade_factor("Ibc") > 1.25                     # fitted 1.13 x forward-model calibration 1.15
+
+
+def test_iin_bluer_at_peak_and_more_diverse():
+    # v2.1: 11500 K at peak (v2 10000 K: g - r = 0.00 for the mean IIn template at z = 0.04, no dust)
+    from astroembed.simulate import candidates as C
+
+    G, _ = C._kcorr("IIn", ("ztfg", "ztfr"), None)
+    assert np.interp(0.04, C._ZK, G[:, 0] - G[:, 1]) < -0.05
+    d = draw_physical(np.random.default_rng(5), "IIn", redshift_sampler(2.7, 0.002, 0.1), 4000)
+    assert 0.13 < np.std(np.log(d["temp_scale"])) < 0.17   # other classes: 0.08
