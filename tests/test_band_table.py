@@ -19,7 +19,6 @@ from astroembed.errors import ConfigError
 from astroembed.models import MavenModel
 from astroembed.models.persistence import read_band_table
 from astroembed.models.registry import bundled_weights_dir
-
 from tests.test_train import make_pairs, tiny_model_config, tiny_train_config
 
 ZTF = ("ztfg", "ztfr", "ztfi")
