@@ -164,14 +164,13 @@ def load_pointings(path: str) -> PointingHistory:
         raise FileNotFoundError(f"pointings: {path} does not exist; " + BUILD_HINT.format(survey="ztf|lsst"))
     try:
         with np.load(p, allow_pickle=False) as f:
-            missing = [k for k in _KEYS if k not in f.files]
-            if missing:
-                raise _bad(path, f"missing keys {missing}")
-            d = {k: f[k] for k in _KEYS}
-    except ValueError:
-        raise
+            files = list(getattr(f, "files", []))
+            d = {k: f[k] for k in _KEYS if k in files}
     except Exception as e:  # not a zip / not an npz / corrupt member
         raise _bad(path, f"cannot be read as .npz: {type(e).__name__}: {e}") from None
+    missing = [k for k in _KEYS if k not in d]
+    if missing:
+        raise _bad(path, f"missing keys {missing}")
     if str(d["format"]) != FORMAT:
         raise _bad(path, f"format {str(d['format'])!r}, expected {FORMAT!r}")
     bands = tuple(str(b) for b in np.atleast_1d(d["bands"]))
