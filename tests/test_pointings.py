@@ -120,3 +120,24 @@ def test_default_path_unchanged():
     np.testing.assert_array_equal(a.lc_table.mjd.to_numpy(), b.lc_table.mjd.to_numpy())
     assert a.config["pointings"] is None
     assert S.make_config(survey="ztf").survey.mjd_range == (58200.0, 59300.0)
+
+
+def test_duplicate_listing_kept_once(tmp_path):
+    path = write_pointings(tmp_path / "dup.npz", survey="ztf", bands=("ztfg", "ztfr"), mjd=[58500.1, 58500.1, 58500.1],
+                           ra=[10.0, 10.0, 10.0], dec=[5.0, 5.0, 5.0], band=[0, 0, 1], m5=[20.0, 20.1, 20.2],
+                           fov_shape="square", fov_deg=3.5)
+    t, b, m5 = pointing_schedule(load_pointings(str(path)), get_survey("ztf"), 58500, 58501, 10.0, 5.0)
+    assert sorted(b.tolist()) == [0, 1] and len(t) == 2
+
+
+def test_dequantise_spreads_exposures_within_a_step():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("bpt", Path(__file__).parents[1] / "tools" / "build_pointing_tables.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    q = 58288.171875
+    out = mod.dequantise(np.array([q, q, q, q, q + 1 / 256]))
+    assert len(np.unique(out)) == 5 and np.all(np.diff(out[:4]) > 0)          # row order kept, all distinct
+    assert np.all(np.abs(out[:4] - q) < 0.5 / 256) and out[4] == q + 1 / 256   # within the float32 step

@@ -10,7 +10,8 @@ Input: gzip CSV with columns expMJD, filter (ztfg/ztfr/ztfi or lsstu..lssty), fi
 ``astroembed.simulate.pointings.default_pointings_path``): visits in a time window (default ZTF MJD
 58288-59822, all 4.2 years of the table; Rubin MJD 60980-62441, years 3-6 of baseline_v3.0_10yrs), times as
 float32 days from a reference, positions float32 degrees, band uint8, 5σ depth uint16 centimag, and the field
-of view (ZTF: 7°x7° square, half-width 3.5°; Rubin: circle of radius 1.75°).
+of view (ZTF: 7°x7° square, half-width 3.5°; Rubin: circle of radius 1.75°).  The ZTF times are float32 in
+the table (1/256-day steps); exposures sharing a step are spread evenly over it in row order (``dequantise``).
 
 The tables are redistributed by redback (GPL-3.0-only); the reduced files are therefore NOT packaged with
 astroembed (MIT): build them locally (docs/simulation.md, "Real pointings").
@@ -52,6 +53,19 @@ def read_table(path: Path, member: str) -> pd.DataFrame:
     return pd.read_csv(path, compression="gzip", usecols=cols)
 
 
+def dequantise(mjd: np.ndarray) -> np.ndarray:
+    """The ZTF table's times are float32 (steps of 1/256 d = 5.6 min, ~8 exposures each); spread the
+    exposures sharing one value evenly over its step, in the table's (chronological) row order, so that
+    repeated exposures of one field within a step stay distinct (~40 s apart, as real ZTF exposures)."""
+    q, inv, cnt = np.unique(mjd, return_inverse=True, return_counts=True)
+    first = np.concatenate([[0], np.cumsum(cnt)[:-1]])
+    order = np.argsort(inv, kind="stable")
+    rank = np.empty(len(mjd), np.int64)
+    rank[order] = np.arange(len(mjd)) - np.repeat(first, cnt)
+    step = 1.0 / 256.0
+    return mjd + ((rank + 0.5) / cnt[inv] - 0.5) * step
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--survey", choices=sorted(SURVEYS), required=True)
@@ -72,9 +86,12 @@ def main(argv=None):
     if df.empty:
         sys.exit(f"no visits in MJD {lo}-{hi} in {a.table}")
     bands = spec["bands"]
+    mjd = df.expMJD.to_numpy()
+    if a.survey == "ztf":
+        mjd = dequantise(mjd)
     code = df["filter"].map({b: i for i, b in enumerate(bands)}).to_numpy()
     out = a.out or default_pointings_path(a.survey)
-    write_pointings(out, survey=a.survey, bands=bands, mjd=df.expMJD.to_numpy(), ra=np.degrees(df._ra.to_numpy()),
+    write_pointings(out, survey=a.survey, bands=bands, mjd=mjd, ra=np.degrees(df._ra.to_numpy()),
                     dec=np.degrees(df._dec.to_numpy()), band=code, m5=df.fiveSigmaDepth.to_numpy(),
                     fov_shape=spec["fov"][0], fov_deg=spec["fov"][1],
                     provenance=spec["provenance"] + f"; MJD {lo}-{hi}; built by tools/build_pointing_tables.py")

@@ -232,8 +232,15 @@ def pointing_schedule(ph: PointingHistory, sv, t0: float, t1: float, ra: float, 
     to_sv = np.array([sv.bands.index(b) if b in sv.bands else -1 for b in ph.bands], np.int64)
     col = to_sv[ph.band[idx]]
     keep = col >= 0
-    idx = idx[keep]
-    return ph.mjd[idx], col[keep], ph.m5[idx]
+    idx, col = idx[keep], col[keep]
+    t = ph.mjd[idx]
+    if len(t) > 1:  # one observation per (time, band): a table listing an exposure twice keeps the first
+        o = np.lexsort((col, t))
+        dup = np.zeros(len(t), bool)
+        dup[o[1:]] = (t[o[1:]] == t[o[:-1]]) & (col[o[1:]] == col[o[:-1]])
+        if dup.any():
+            idx, col, t = idx[~dup], col[~dup], t[~dup]
+    return t, col, ph.m5[idx]
 
 
 def observe_at_depth(rng: np.random.Generator, sv, true_flux: np.ndarray, m5: np.ndarray):
