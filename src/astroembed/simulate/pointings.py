@@ -90,6 +90,7 @@ class PointingHistory:
     strip_start: np.ndarray  # (n_strip + 1,) first cell id of each declination strip
     key: np.ndarray        # (n,) cell * _SPAN + (mjd - mjd_ref), ascending
     mjd_ref: float
+    trig: np.ndarray       # (4, n) sin ra, cos ra, sin dec, cos dec of the pointing centres
 
     @property
     def mjd_span(self) -> tuple[float, float]:
@@ -138,16 +139,17 @@ class PointingHistory:
         return idx[np.argsort(self.mjd[idx], kind="stable")]
 
     def _inside(self, idx, ra, dec) -> np.ndarray:
-        a0, d0 = np.radians(self.ra[idx]), np.radians(self.dec[idx])
+        sa0, ca0, sd0, cd0 = self.trig[:, idx]
         a, d = np.radians(ra), np.radians(dec)
-        da = a - a0
-        cosc = np.sin(d0) * np.sin(d) + np.cos(d0) * np.cos(d) * np.cos(da)
+        sa, ca, sd, cd = np.sin(a), np.cos(a), np.sin(d), np.cos(d)
+        cda = ca * ca0 + sa * sa0          # cos(a - a0)
+        cosc = sd0 * sd + cd0 * cd * cda
         if self.fov_shape == "circle":
             return cosc >= np.cos(np.radians(self.fov_deg))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x = np.cos(d) * np.sin(da) / cosc
-            y = (np.cos(d0) * np.sin(d) - np.sin(d0) * np.cos(d) * np.cos(da)) / cosc
-        t = np.tan(np.radians(self.fov_deg))
+        sda = sa * ca0 - ca * sa0          # sin(a - a0)
+        t = np.tan(np.radians(self.fov_deg)) * np.maximum(cosc, 0.0)
+        x = cd * sda                        # tangent-plane coordinates times cosc (no division)
+        y = cd0 * sd - sd0 * cd * cda
         return (cosc > 0) & (np.abs(x) <= t) & (np.abs(y) <= t)
 
 
@@ -203,8 +205,10 @@ def load_pointings(path: str) -> PointingHistory:
     ref = float(mjd.min())
     key = cid.astype(np.float64) * _SPAN + (mjd - ref)
     o = np.argsort(key, kind="stable")
+    ar, dr = np.radians(ra[o]), np.radians(dec[o])
+    trig = np.stack([np.sin(ar), np.cos(ar), np.sin(dr), np.cos(dr)])
     return PointingHistory(str(path), str(d["survey"]), bands, mjd[o], ra[o], dec[o], band[o], m5[o], shape, fov,
-                           cell, strip_start, key[o], ref)
+                           cell, strip_start, key[o], ref, trig)
 
 
 def check_pointings(pointings, sv):
