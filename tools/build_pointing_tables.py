@@ -87,7 +87,11 @@ def main(argv=None):
         sys.exit(f"no visits in MJD {lo}-{hi} in {a.table}")
     bands = spec["bands"]
     mjd = df.expMJD.to_numpy()
+    note = ""
     if a.survey == "ztf":
+        rep = int(df.duplicated(["expMJD", "filter", "_ra", "_dec"]).sum())
+        note = (f"; {len(df) / len(np.unique(mjd)):.1f} rows per distinct time, {rep} rows ({rep / len(df):.1%}) repeat "
+                "a (time, band, field) before de-quantising")
         mjd = dequantise(mjd)
     code = df["filter"].map({b: i for i, b in enumerate(bands)}).to_numpy()
     out = a.out or default_pointings_path(a.survey)
@@ -98,7 +102,7 @@ def main(argv=None):
     counts = {b: int((code == i).sum()) for i, b in enumerate(bands)}
     print(f"{a.survey}: {len(df)} of {n_all} visits in MJD {df.expMJD.min():.2f}-{df.expMJD.max():.2f}, {counts}; "
           f"median 5σ depth per band {df.groupby('filter').fiveSigmaDepth.median().round(2).to_dict()}; "
-          f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t:.1f} s")
+          f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t:.1f} s{note}")
 
 
 if __name__ == "__main__":
