@@ -130,14 +130,57 @@ def test_duplicate_listing_kept_once(tmp_path):
     assert sorted(b.tolist()) == [0, 1] and len(t) == 2
 
 
-def test_dequantise_spreads_exposures_within_a_step():
+def _build_tool():
     import importlib.util
     from pathlib import Path
 
     spec = importlib.util.spec_from_file_location("bpt", Path(__file__).parents[1] / "tools" / "build_pointing_tables.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    return mod
+
+
+def test_build_tool_reduces_a_redback_like_table(tmp_path):
+    import pandas as pd
+
+    q = 58300.171875  # float32-like step: three exposures of one field in one step, one next night, one in i
+    df = pd.DataFrame({"expMJD": [q, q, q, q + 1.0, q + 1.0, 60000.0], "filter": ["ztfg", "ztfg", "ztfr", "ztfg", "ztfi",
+                                                                             "ztfr"],
+                       "fiveSigmaDepth": [20.5, 20.6, 20.4, 21.0, 19.9, 20.0],
+                       "_ra": np.radians([150.0] * 5 + [10.0]), "_dec": np.radians([30.0] * 5 + [0.0])})
+    table = tmp_path / "ztf.tar.gz"
+    df.to_csv(table, index=False, compression="gzip")
+    mod = _build_tool()
+    out = tmp_path / "h.npz"
+    mod.main(["--survey", "ztf", "--table", str(table), "--out", str(out), "--mjd-max", "59000"])
+    ph = load_pointings(str(out))
+    assert len(ph.mjd) == 5 and ph.bands == ("ztfg", "ztfr", "ztfi") and ph.fov_shape == "square"
+    idx = ph.visits(150.0, 30.0, 58000, 59000)
+    assert len(np.unique(ph.mjd[idx])) == 5                                    # de-quantised: distinct times
+    np.testing.assert_allclose(np.sort(ph.m5[idx]), [19.9, 20.4, 20.5, 20.6, 21.0], atol=0.006)
+    out1 = tmp_path / "h1.npz"
+    mod.main(["--survey", "ztf", "--table", str(table), "--out", str(out1), "--mjd-max", "59000", "--max-per-night", "1"])
+    ph1 = load_pointings(str(out1))
+    assert sorted(ph1.band.tolist()) == [0, 0, 1, 2]                           # one g per field and night
+
+
+def test_dequantise_spreads_exposures_within_a_step():
+    mod = _build_tool()
     q = 58288.171875
     out = mod.dequantise(np.array([q, q, q, q, q + 1 / 256]))
     assert len(np.unique(out)) == 5 and np.all(np.diff(out[:4]) > 0)          # row order kept, all distinct
     assert np.all(np.abs(out[:4] - q) < 0.5 / 256) and out[4] == q + 1 / 256   # within the float32 step
+
+
+def test_cli_pointings_option(tmp_path, capsys):
+    from astroembed.cli import main
+
+    assert main(["simulate", "--n", "1", "--out", str(tmp_path / "o"), "--pointings", str(tmp_path / "none.npz"),
+                 "--no-progress"]) == 2
+    assert "pointings: " in capsys.readouterr().err
+    path = str(_fixture(tmp_path, fov=12.0, name="wide_cli.npz"))
+    assert main(["simulate", "--n", "2", "--seed", "3", "--out", str(tmp_path / "o2"), "--pointings", path,
+                 "--no-progress"]) == 0
+    import json
+
+    assert json.loads((tmp_path / "o2" / "manifest.json").read_text())["config"]["pointings"] == path

@@ -73,6 +73,9 @@ def main(argv=None):
     p.add_argument("--out", type=Path, default=None, help="output .npz (default: the user cache)")
     p.add_argument("--mjd-min", type=float, default=None)
     p.add_argument("--mjd-max", type=float, default=None)
+    p.add_argument("--max-per-night", type=int, default=None,
+                   help="keep at most this many visits per (field, band, night), the first ones (e.g. 1: an "
+                        "approximation of a survey without high-cadence programmes; default: all visits)")
     a = p.parse_args(argv)
     spec = SURVEYS[a.survey]
     if not a.table.is_file():
@@ -85,6 +88,12 @@ def main(argv=None):
     df = df[df.expMJD.between(lo, hi) & df["filter"].isin(spec["bands"]) & np.isfinite(df.fiveSigmaDepth)]
     if df.empty:
         sys.exit(f"no visits in MJD {lo}-{hi} in {a.table}")
+    if a.max_per_night is not None:
+        if a.max_per_night < 1:
+            sys.exit(f"--max-per-night: must be >= 1, got {a.max_per_night}")
+        night = np.floor(df.expMJD - (0.0 if a.survey == "ztf" else 0.5))  # Palomar nights lie within one MJD
+        rank = df.assign(night=night).groupby(["_ra", "_dec", "filter", "night"], sort=False).cumcount()
+        df = df[rank.to_numpy() < a.max_per_night]
     bands = spec["bands"]
     mjd = df.expMJD.to_numpy()
     note = ""
@@ -98,7 +107,8 @@ def main(argv=None):
     write_pointings(out, survey=a.survey, bands=bands, mjd=mjd, ra=np.degrees(df._ra.to_numpy()),
                     dec=np.degrees(df._dec.to_numpy()), band=code, m5=df.fiveSigmaDepth.to_numpy(),
                     fov_shape=spec["fov"][0], fov_deg=spec["fov"][1],
-                    provenance=spec["provenance"] + f"; MJD {lo}-{hi}; built by tools/build_pointing_tables.py")
+                    provenance=spec["provenance"] + f"; MJD {lo}-{hi}; max per (field, band, night): {a.max_per_night}; "
+                    "built by tools/build_pointing_tables.py")
     counts = {b: int((code == i).sum()) for i, b in enumerate(bands)}
     print(f"{a.survey}: {len(df)} of {n_all} visits in MJD {df.expMJD.min():.2f}-{df.expMJD.max():.2f}, {counts}; "
           f"median 5σ depth per band {df.groupby('filter').fiveSigmaDepth.median().round(2).to_dict()}; "

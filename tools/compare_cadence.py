@@ -29,7 +29,8 @@ def cadence_stats(ds) -> dict:
                       "m5": lc.m5.to_numpy()}).sort_values(["o", "t"], kind="stable")
     d["gap"] = d.groupby("o").t.diff()
     d["gap_b"] = d.sort_values(["o", "b", "t"], kind="stable").groupby(["o", "b"]).t.diff()
-    d["night"] = np.floor(d.t - 0.5)  # LSST / ZTF nights do not straddle MJD + 0.5 (Chile / California)
+    # a night: Palomar nights (UTC 01-14 h) lie within one MJD, Cerro Pachon nights (UTC 23-11 h) straddle it
+    d["night"] = np.floor(d.t) if ds.config.get("survey") == "ztf" else np.floor(d.t - 0.5)
     ev = d.groupby("o").agg(gap=("gap", "median"), gap_b=("gap_b", "median"), nights=("night", "nunique"),
                             rows=("t", "size"))
     ev["lt05"] = d.assign(x=d.gap_b < 0.5).loc[d.gap_b.notna()].groupby("o").x.mean()

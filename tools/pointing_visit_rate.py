@@ -28,7 +28,7 @@ def main(argv=None):
         if len(idx) < 5:
             continue
         v.append(len(idx))
-        nights.append(len(np.unique(np.floor(ph.mjd[idx] - 0.5))))
+        nights.append(len(np.unique(np.floor(ph.mjd[idx]))))  # Palomar nights lie within one MJD
         fields.append(len(np.unique(np.round(ph.ra[idx], 3) * 1e4 + np.round(ph.dec[idx], 3))))
     off, _, starts, _ = load_cadence()
     pool = np.diff(starts)
