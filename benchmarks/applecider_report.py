@@ -65,7 +65,7 @@ def _plot(m: pd.DataFrame, path: Path, title: str):
                             ("macro-AUROC", "macro-AUPRC", "balanced accuracy")):
         for meth, g in m.groupby("method"):
             g = g.sort_values("horizon")
-            ls = "-" if meth.startswith("applecider") else "--"
+            ls = "-" if meth.startswith("applecider") and "emb." not in meth else "--"
             ax.errorbar(g["horizon"], g[key], yerr=g[f"{key}_std"], label=meth, ls=ls, marker="o", ms=3, capsize=2)
         ax.set_xscale("log")
         ax.set_xticks([3, 5, 10, 20, 30, 50, 100], ["3", "5", "10", "20", "30", "50", "100"])

@@ -5,8 +5,8 @@ Stages (each writes into --out, later ones read it):
   train      for every fold k: train on the other folds (+ unlabelled BTS light curves for the masked
              pre-training), predict the held-out fold with light curves cut at first detection + h for
              h in HORIZONS, with and without metadata -> oof_applecider_fold{k}.parquet
-  baselines  at each horizon and fold: logistic regression (fixed C=1, balanced class weights, standardised
-             inputs; nothing tuned) on (a) the hand-made light-curve features of evaluate.baselines,
+  baselines  (--baselines-name NAME -> oof_NAME.parquet) at each horizon and fold: logistic regression (fixed C=1, balanced class weights, standardised
+             inputs; nothing tuned) on (a) the hand-made light-curve features of evaluate.features,
              (b) those + the metadata features with missing indicators, (c) maven / maven-sim embeddings of
              the cut light curves -> oof_baselines.parquet
   spectra    OSC spectrum classification, cross-fitted, SpectraNet vs an SNID-like template baseline
@@ -91,6 +91,20 @@ def stage_train(args):
         print(f"fold {k}: {hist['epochs_done']} epochs, {len(te)} test objects, {time.time() - t0:.0f} s", flush=True)
 
 
+def embed_sources(specs) -> dict:
+    """``--embed-models`` entries -> {row label: what ``ae.load_pretrained`` gets}: a registry name is its
+    own label; ``LABEL=DIR`` loads a saved model directory under LABEL."""
+    out = {}
+    for spec in specs:
+        label, eq, src = spec.partition("=")
+        if eq and not (label and src):
+            raise ValueError(f"--embed-models {spec!r}: expected NAME or LABEL=DIR")
+        if label in out:
+            raise ValueError(f"--embed-models: label {label!r} given twice")
+        out[label] = src if eq else label
+    return out
+
+
 def _logreg_oof(X, y, folds, valid, classes):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -110,9 +124,9 @@ def _logreg_oof(X, y, folds, valid, classes):
 
 def stage_baselines(args):
     import torch
-    from astroembed.evaluate.baselines import lightcurve_features
 
     import astroembed as ae
+    from astroembed.evaluate.features import lightcurve_features
     from astroembed.models.applecider.config import AppleCiderTrainConfig
     from astroembed.models.applecider.features import METADATA_FIELDS, metadata_matrix, photometry_tokens
 
@@ -125,7 +139,7 @@ def stage_baselines(args):
     f = folds[lab]
     mv, mm = metadata_matrix(d.metadata.iloc[lab].reset_index(drop=True), tuple(METADATA_FIELDS), len(lab))
     meta = np.concatenate([mv, mm], axis=1)
-    embedders = {m: ae.load_pretrained(m) for m in args.embed_models}
+    embedders = {label: ae.load_pretrained(src) for label, src in embed_sources(args.embed_models).items()}
     rows = []
     for h in HORIZONS:
         t0 = time.time()
@@ -139,10 +153,13 @@ def stage_baselines(args):
             except ValueError:
                 lc = d.lightcurves[i]
             cut.append(lc)
-        feats = np.stack([lightcurve_features(lc) for lc in cut])
-        inputs = {"features": feats, "features+meta": np.concatenate([feats, meta], axis=1)}
+        inputs = {}
+        if not args.embed_only:
+            feats = np.stack([lightcurve_features(lc) for lc in cut])
+            inputs = {"features": feats, "features+meta": np.concatenate([feats, meta], axis=1)}
         for name, m in embedders.items():
-            inputs[f"{name} emb."] = m.embed_lightcurve(cut, batch_size=256)
+            # rows of objects unusable at h (not in `valid`) are never fitted or scored: NaN -> 0 is harmless
+            inputs[f"{name} emb."] = np.nan_to_num(m.embed_lightcurve(cut, batch_size=256, errors="coerce"))
         inputs.update({f"{name} emb.+meta": np.concatenate([inputs[f"{name} emb."], meta], axis=1)
                        for name in embedders})
         for meth, X in inputs.items():
@@ -151,7 +168,7 @@ def stage_baselines(args):
                 rows.append({"object_id": d.objects["object_id"][lab[j]], "label": y[j], "fold": int(f[j]),
                              "horizon": h, "method": meth, **{c: float(P[j, m]) for m, c in enumerate(classes)}})
         print(f"horizon {h}: {valid.sum()} objects, {time.time() - t0:.0f} s", flush=True)
-    pd.DataFrame(rows).to_parquet(Path(args.out) / "oof_baselines.parquet")
+    pd.DataFrame(rows).to_parquet(Path(args.out) / f"oof_{args.baselines_name}.parquet")
 
 
 def main(argv=None):
@@ -162,7 +179,12 @@ def main(argv=None):
     p.add_argument("--data-root", default=None)
     p.add_argument("--spectra-config", default="configs/applecider_spectra_crossfit.json")
     p.add_argument("--folds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2, 3, 4])
-    p.add_argument("--embed-models", nargs="*", default=["maven-sim", "maven"])
+    p.add_argument("--embed-models", nargs="*", default=["maven-sim", "maven"],
+                   help="registry names, or LABEL=DIR for a saved model directory (rows named 'LABEL emb.')")
+    p.add_argument("--baselines-name", default="baselines",
+                   help="the baselines stage writes oof_NAME.parquet (keep the default file when adding rows)")
+    p.add_argument("--embed-only", action="store_true",
+                   help="baselines stage: only the embedding rows (the feature rows are already in oof_baselines)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--img-dir", default="docs/img/models", help="where the report stage writes its plots")
     p.add_argument("--tag", default="applecider", help="method name / file prefix of the trained model's predictions")

@@ -4,6 +4,9 @@ unlabelled) with alert metadata, plus OSC spectra and SNID templates as spectrum
   PYTHONPATH=src OMP_NUM_THREADS=1 nice -n 10 python tools/train_applecider.py --out runs/applecider_release \\
       --minutes 8 [--device cuda] [--data-root .gpudata] [--register]
 
+With ``--config configs/applecider_release_sim.json`` the photometry tower starts from the simulation
+pre-trained one (``tools/pretrain_applecider_sim.py``; the config's ``init_from``).
+
 Writes ``OUT/applecider/{config.json, model.safetensors}``; ``--register`` copies them to
 ``src/astroembed/_weights/applecider/`` and records the sha256 in the registry.  The run stops itself
 after ``--minutes`` (the config's ``max_minutes`` is replaced by it).
@@ -58,6 +61,10 @@ def main(argv=None):
             "train_config": cfg.to_dict(), "epochs_done": hist["epochs_done"], "class_counts": hist["class_counts"],
             "n_lightcurves": hist["n_lightcurves"], "n_spectra": hist["n_spectra"],
             "device": args.device, "host": platform.machine(), "wall_s": round(time.time() - t0)}
+    if cfg.init_from is not None:
+        src = json.loads((Path(cfg.init_from) / "config.json").read_text()).get("metadata", {})
+        meta["trained_on"] += (f"; photometry tower + embedding head initialised from {cfg.init_from} "
+                               f"({src.get('trained_on', 'unknown')})")
     model.save_pretrained(out, extra_metadata=meta)
     print(f"wrote {out} ({hist['epochs_done']} epochs, {time.time() - t0:.0f} s)")
     if args.register:
@@ -67,8 +74,9 @@ def main(argv=None):
         dest.mkdir(parents=True, exist_ok=True)
         for f in ("config.json", "model.safetensors"):
             shutil.copy(out / f, dest / f)
+        sim = " (photometry tower pre-trained on simulated light curves)" if cfg.init_from else ""
         print(write_registry_entry("applecider", "AppleCiDEr-style early classifier: photometry + alert metadata "
-                                   "+ spectrum, mixture of experts; trained on ZTF BTS + OSC/SNID spectra "
+                                   f"+ spectrum, mixture of experts; trained on ZTF BTS + OSC/SNID spectra{sim} "
                                    "(see docs/models/applecider.md)"))
 
 

@@ -181,6 +181,7 @@ def main(argv=None) -> int:
     import pandas as pd
     import torch
 
+    from astroembed.data.bands import pinned_band_wavelengths
     from astroembed.models.maven import MavenConfig, MavenModel
     from astroembed.train.pretrain_masked import (
         LCPretrainConfig,
@@ -212,6 +213,7 @@ def main(argv=None) -> int:
         if init.config != model.config:
             raise SystemExit(f"--init {a.init}: its config differs from {a.config}")
         model.load_state_dict(init.state_dict())
+        model.pin_band_wavelengths(init.band_wavelengths)  # keep encoding bands as the init model did
         log(f"initialised from {a.init}")
     log(f"{a.config}: {model.num_parameters():,} parameters; device {a.device}; threads {a.threads}; "
         f"workers {a.workers}")
@@ -236,9 +238,10 @@ def main(argv=None) -> int:
         lcs = _lc_data(a, log)
         if deadline is not None:
             tcfg = tcfg.replace(minutes=max(0.1, (deadline - time.time()) / 60))
-        hist = pretrain_lightcurves(model, lcs, tcfg, out, device=a.device, log=log,
-                                    extra_metadata={"data": {"n_lightcurves": len(lcs), "sim_dir": a.sim_dir,
-                                                             "sim_n": a.sim_n}})
+        with pinned_band_wavelengths(model.band_wavelengths):
+            hist = pretrain_lightcurves(model, lcs, tcfg, out, device=a.device, log=log,
+                                        extra_metadata={"data": {"n_lightcurves": len(lcs), "sim_dir": a.sim_dir,
+                                                                 "sim_n": a.sim_n}})
     (out / "history.json").write_text(json.dumps(hist, indent=1))
     log(f"done in {(time.time() - t_start) / 60:.1f} min -> {out}")
     return 0

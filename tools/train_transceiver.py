@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from astroembed.config import StrictConfig
+from astroembed.data.bands import pinned_band_wavelengths
 from astroembed.errors import ConfigError
 
 
@@ -148,10 +149,13 @@ def main(argv=None) -> int:
     else:
         model = TransceiverModel(TransceiverConfig.from_dict(doc["model"], where="model"))
         if doc["init_from"] is not None:  # same shapes, other training-only settings (e.g. beta)
-            model.load_state_dict(TransceiverModel.from_pretrained(doc["init_from"]).state_dict(), strict=True)
+            init = TransceiverModel.from_pretrained(doc["init_from"])
+            model.load_state_dict(init.state_dict(), strict=True)
+            model.pin_band_wavelengths(init.band_wavelengths)  # fine-tune with the bands it was trained with
     torch.manual_seed(tc.seed)
-    arr, table = training_data(data, model.config, data_root=a.data_root, sim_dir=sim_dir, cache_dir=a.cache_dir,
-                               workers=a.workers, log=log)
+    with pinned_band_wavelengths(model.band_wavelengths):
+        arr, table = training_data(data, model.config, data_root=a.data_root, sim_dir=sim_dir,
+                                   cache_dir=a.cache_dir, workers=a.workers, log=log)
     if a.minutes is not None:  # the limit covers simulation and preprocessing too; keep ~1 min for calibration
         left = a.minutes - (time.time() - t0) / 60.0 - 0.75
         tc = tc.replace(minutes=max(0.25, left))

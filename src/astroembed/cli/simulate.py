@@ -32,6 +32,9 @@ def register(sub):
                    help="restrict the redshifts to this range")
     p.add_argument("--templates-dir", default=None, help="full SNID template folder (optional)")
     p.add_argument("--cadence-file", default=None, help="ZTF cadence pool .npz (default: the packaged one)")
+    p.add_argument("--pointings", default=None,
+                   help="real pointing history .npz (tools/build_pointing_tables.py): cadence and depths by sky "
+                        "position instead of the survey's cadence model")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out directory")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--validate", action="store_true",
@@ -55,7 +58,8 @@ def run_simulate(args) -> int:
     if args.validate:
         from ..simulate.validate import realism_report
 
-        res = realism_report(args.shared, args.out, n=args.n, seed=args.seed, workers=args.workers)
+        res = realism_report(args.shared, args.out, n=args.n, seed=args.seed, workers=args.workers,
+                             pointings=getattr(args, "pointings", None))
         print(json.dumps(res["ks"], indent=1))
         return 0
     if args.n < 0:
@@ -68,7 +72,7 @@ def run_simulate(args) -> int:
                       redshift_range=args.redshift_range, instrument=args.instrument,
                       forced_photometry=args.forced_photometry, min_detections=args.min_detections,
                       peak_mag_max=args.peak_mag_max, templates_dir=args.templates_dir,
-                      cadence_file=getattr(args, "cadence_file", None))
+                      cadence_file=getattr(args, "cadence_file", None), pointings=getattr(args, "pointings", None))
     conf = config_dict(cfg, args.n)
     writer = ShardWriter(args.out, conf, overwrite=args.overwrite)
     bar = None

@@ -7,8 +7,17 @@ Sources of the wavelengths (photon-weighted mean wavelength of the total system 
 
 * LSST (2023 baseline), SDSS (2010), Bessell, Pan-STARRS, GALEX, 2MASS: computed from the filter
   curves shipped by ``speclite`` (BSD-3) with ``FilterResponse.effective_wavelength``.
-* ZTF g/r/i (P48), Swift UVOT, ATLAS c/o, PTF R: SVO Filter Profile Service ``lambda_eff`` values
-  (the filter curves are not in speclite).
+* ZTF g/r/i (P48): the same photon-weighted mean, computed from the ZTF total bandpasses shipped in
+  ``astroembed/_package_data/filters`` (see :mod:`astroembed.simulate.filters`).  astroembed 0.1 used
+  the SVO ``lambda_eff`` values (4746.5, 6366.4, 7867.6 Å), a Vega-weighted wavelength, which
+  disagreed with those curves by up to 78 Å.
+* Swift UVOT, ATLAS c/o, PTF R: SVO Filter Profile Service ``lambda_eff`` values (their filter curves
+  are in neither speclite nor this package).
+
+Each saved model records the table it was trained with (``band_wavelengths`` in its ``config.json``)
+and encodes bands with that table (:func:`pinned_band_wavelengths`), so a change of this registry never
+changes the embeddings of a model already trained; a model saved without the record (astroembed 0.1)
+uses :data:`LEGACY_BAND_WAVELENGTHS`.
 
 >>> import astroembed as ae
 >>> ae.register_band("myR", 6400.0, aliases=("R_mine",))
@@ -19,13 +28,17 @@ Sources of the wavelengths (photon-weighted mean wavelength of the total system 
 from __future__ import annotations
 
 import difflib
+import math
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Band", "register_band", "resolve_band", "resolve_bands", "band_wavelength", "list_bands"]
+__all__ = ["Band", "register_band", "resolve_band", "resolve_bands", "band_wavelength", "list_bands",
+           "band_wavelength_table", "pinned_band_wavelengths", "validate_band_table", "LEGACY_BAND_WAVELENGTHS"]
 
 
 @dataclass(frozen=True)
@@ -43,8 +56,8 @@ _ALIASES: dict[str, str] = {}  # lower-case alias -> canonical name
 _SURVEY_ALIASES: dict[tuple[str, str], str] = {}
 
 _BUILTIN: list[tuple[str, float, str]] = [
-    # ZTF P48 (SVO lambda_eff)
-    ("ztfg", 4746.5, "ztf"), ("ztfr", 6366.4, "ztf"), ("ztfi", 7867.6, "ztf"),
+    # ZTF P48 (photon-weighted mean of the shipped total bandpasses; tests/test_bands.py recomputes them)
+    ("ztfg", 4824.6, "ztf"), ("ztfr", 6420.7, "ztf"), ("ztfi", 7863.1, "ztf"),
     # LSST 2023 (speclite)
     ("lsstu", 3745.7, "lsst"), ("lsstg", 4846.2, "lsst"), ("lsstr", 6249.0, "lsst"),
     ("lssti", 7579.0, "lsst"), ("lsstz", 8691.1, "lsst"), ("lssty", 9766.9, "lsst"),
@@ -227,14 +240,72 @@ def resolve_bands(names, survey: str | None = None) -> np.ndarray:
     return canon[inv].astype(str) if len(arr) else np.array([], dtype=str)
 
 
+#: band -> Å pinned by the model that is encoding right now (None: the live registry)
+_PINNED: ContextVar[Mapping[str, float] | None] = ContextVar("astroembed_pinned_band_wavelengths", default=None)
+
+
 def band_wavelength(names) -> np.ndarray:
-    """Effective wavelengths (Å, float64) of canonical band names (scalar or array)."""
+    """Effective wavelengths (Å, float64) of band names (scalar or array).
+
+    Inside :func:`pinned_band_wavelengths` (every model method that encodes bands enters it with the
+    table the model was trained with) the pinned values win over the registry.
+    """
     arr = np.asarray(names)
     uniq, inv = np.unique(arr.ravel(), return_inverse=True)
-    wl = np.array([_BANDS[resolve_band(u)].wavelength for u in uniq.tolist()], dtype=np.float64)
-    return wl[inv].reshape(arr.shape)
+    pin = _PINNED.get() or {}
+    wl = []
+    for u in uniq.tolist():
+        canon = resolve_band(u)
+        wl.append(pin[canon] if canon in pin else _BANDS[canon].wavelength)
+    return np.asarray(wl, dtype=np.float64)[inv].reshape(arr.shape)
+
+
+def band_wavelength_table() -> dict[str, float]:
+    """``{canonical band: Å}`` for every registered band, as :func:`band_wavelength` sees it now (pin included)."""
+    pin = _PINNED.get() or {}
+    return {k: float(pin.get(k, b.wavelength)) for k, b in sorted(_BANDS.items())}
+
+
+def validate_band_table(table, where: str = "band_wavelengths") -> dict[str, float]:
+    """Check a ``{band name: Å}`` mapping (as stored in a model's ``config.json``); returns a clean copy."""
+    if not isinstance(table, Mapping) or not table:
+        raise ValueError(f"{where}: expected a non-empty mapping of band name -> effective wavelength in Å, "
+                         f"got {type(table).__name__}")
+    out = {}
+    for k, v in table.items():
+        if not isinstance(k, str) or not k.strip():
+            raise ValueError(f"{where}: band names must be non-empty strings, got {k!r}")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 500 <= v <= 60000:
+            raise ValueError(f"{where}[{k!r}]: expected an effective wavelength in Å between 500 and 60000, "
+                             f"got {v!r}")
+        out[k.strip().lower()] = float(v)
+    return out
+
+
+@contextmanager
+def pinned_band_wavelengths(table: Mapping[str, float] | None) -> Iterator[None]:
+    """Encode bands with ``table`` (``{canonical band: Å}``) inside the block; ``None`` = the live registry.
+
+    Bands missing from ``table`` (e.g. registered after the model was saved) keep their registry value.
+    The pin is a :class:`contextvars.ContextVar`: it does not leak into other threads or async tasks.
+
+    >>> from astroembed.data.bands import band_wavelength, pinned_band_wavelengths, LEGACY_BAND_WAVELENGTHS
+    >>> with pinned_band_wavelengths(LEGACY_BAND_WAVELENGTHS):
+    ...     float(band_wavelength("ztfg"))
+    4746.5
+    """
+    token = _PINNED.set(None if table is None else validate_band_table(table))
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
 
 
 for _n, _w, _s in _BUILTIN:
     register_band(_n, _w, survey=_s)
 _ALIASES.update(_BUILTIN_ALIASES)
+
+#: The band table of astroembed 0.1, used by models saved without a ``band_wavelengths`` record: the
+#: built-in table above except ZTF g/r/i, which 0.1 took from SVO (``lambda_eff``, Vega-weighted).
+LEGACY_BAND_WAVELENGTHS: Mapping[str, float] = {n: w for n, w, _ in _BUILTIN} | {
+    "ztfg": 4746.5, "ztfr": 6366.4, "ztfi": 7867.6}

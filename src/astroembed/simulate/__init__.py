@@ -30,7 +30,7 @@ def config_dict(cfg: SimConfig, n: int) -> dict:
             "forced_photometry": cfg.forced_photometry, "min_detections": cfg.min_detections,
             "peak_mag_max": cfg.peak_mag_max, "host_fraction": list(cfg.host_fraction),
             "templates_dir": cfg.templates_dir, "mix_mode": cfg.mix_mode, "cadence_file": cfg.cadence_file,
-            "simulator_version": 2}
+            "pointings": cfg.pointings, "simulator_version": 2}
 
 
 _WORKER_CFG = None
@@ -78,7 +78,7 @@ def simulate(n: int = 1000, survey: str = "ztf", seed: int = 0, *, classes=None,
              spectrum_phase=(-10.0, 30.0), n_spectra: int = 1, instrument: str | None = None, bands=None,
              forced_photometry: bool = False, min_detections: int = 3, peak_mag_max: float | None = None,
              host_fraction=0.0, templates_dir=None, workers: int = 1, progress: bool = False,
-             max_tries: int = 20000, cadence_file=None) -> SimulatedDataset:
+             max_tries: int = 20000, cadence_file=None, pointings=None) -> SimulatedDataset:
     """Simulate ``n`` supernovae, each with a light curve and a spectrum from one SED.
 
     Parameters
@@ -127,6 +127,11 @@ def simulate(n: int = 1000, survey: str = "ztf", seed: int = 0, *, classes=None,
         acceptance.
     cadence_file : path, optional
         ZTF cadence pool (``.npz`` from :mod:`astroembed.simulate.fit_empirical`; default: packaged).
+    pointings : path, optional
+        Real pointing history of the survey (``.npz`` from ``tools/build_pointing_tables.py``, see
+        :mod:`astroembed.simulate.pointings`): each event takes the visits whose field of view covered its
+        sky position in its time window, with their bands and 5σ depths (noise per visit); peak times are
+        drawn within the history's span.  Default ``None``: the survey's cadence model (unchanged).
 
     Returns
     -------
@@ -143,7 +148,7 @@ def simulate(n: int = 1000, survey: str = "ztf", seed: int = 0, *, classes=None,
                       spectrum_phase=spectrum_phase, n_spectra=n_spectra, instrument=instrument, bands=bands,
                       forced_photometry=forced_photometry, min_detections=min_detections,
                       peak_mag_max=peak_mag_max, host_fraction=host_fraction, max_tries=max_tries,
-                      templates_dir=templates_dir, cadence_file=cadence_file)
+                      templates_dir=templates_dir, cadence_file=cadence_file, pointings=pointings)
     bar = None
     if progress:
         from tqdm.auto import tqdm

@@ -5,7 +5,8 @@ explosion epoch ``-2.5 rise``).  After peak (``fade`` = rest days to fall 0.75 m
 g-band ``fade_d`` times the per-class factor of ``sim_empirical.json``):
 
 * **Ibc, IIb, IIn, SLSN-I** -- :func:`decline_dm`: round peak, half flux at ``fade``, then the
-  linear tail (``tail`` mag / d, fitted on BTS r-band light curves).  An empirical, Arnett-like single
+  linear tail (``tail`` mag / d, fitted on BTS r-band light curves; Ibc and IIn median 0.025, the
+  selection-corrected value, see ``population.TAIL_SLOPE_MEDIAN``).  An empirical, Arnett-like single
   peak; IIn (CSM interaction) and SLSN-I (magnetar) differ through their fitted, much longer widths
   and their colours, not through a physical model.
 * **Ia** -- the same primary peak plus the r-band secondary maximum / shoulder of SNe Ia: a Gaussian

@@ -66,6 +66,7 @@ class SimConfig:
     id_prefix: str
     mix_mode: str = "fixed"  # "fixed": class drawn once per event; "rates": re-drawn with every candidate
     cadence_file: str | None = None
+    pointings: str | None = None  # real pointing history (.npz, :mod:`.pointings`): cadence + per-visit depths
 
 
 def _check_int(name, value, lo):
@@ -91,12 +92,16 @@ def _check_range(name, value, lo=-np.inf, hi=np.inf, strict=True):
 def make_config(*, seed=0, survey="ztf", classes=None, redshift_range=None, spectrum_phase=(-10.0, 30.0),
                 n_spectra=1, instrument=None, bands=None, forced_photometry=False, min_detections=3,
                 peak_mag_max=None, host_fraction=0.0, max_tries=20000, templates_dir=None,
-                cadence_file=None) -> SimConfig:
+                cadence_file=None, pointings=None) -> SimConfig:
     """Validate the user's options into a :class:`SimConfig`; errors name the offending key."""
     seed = _check_int("seed", seed, 0)
     sv = get_survey(survey)
     if bands is not None:
         sv = sv.with_bands(bands)
+    if pointings is not None:
+        from .pointings import check_pointings
+
+        pointings, sv = check_pointings(pointings, sv)
     names, probs = resolve_mix(classes)
     lib = load_templates(None if templates_dir is None else str(templates_dir))
     phase = _check_range("spectrum_phase", spectrum_phase, strict=False)
@@ -159,7 +164,7 @@ def make_config(*, seed=0, survey="ztf", classes=None, redshift_range=None, spec
     return SimConfig(seed, sv, names, tuple(float(p) for p in probs), zranges, phase, n_spectra, inst,
                      bool(forced_photometry), min_det, peak_mag_max, hf, max_tries,
                      None if templates_dir is None else str(templates_dir), f"{sv.name}-{seed}-", mix_mode,
-                     cadence_file)
+                     cadence_file, pointings)
 
 
 def _rng(seed: int, index: int) -> np.random.Generator:
@@ -248,7 +253,10 @@ def simulate_event(cfg: SimConfig, index: int) -> dict:
             peak_mjd = float(p["peak_mjd"])
             t0 = peak_mjd + (t_start - 5.0) * (1.0 + z)
             t1 = peak_mjd + t_end * (1.0 + z)
-            if sv.cadence == "ztf_empirical":
+            m5_visit = None
+            if cfg.pointings is not None:
+                times, bidx, m5_visit = _pointing_schedule(cfg.pointings, sv, t0, t1, float(p["ra"]), float(p["dec"]))
+            elif sv.cadence == "ztf_empirical":
                 times, bidx = empirical_schedule(rng, sv, t0, t1, float(p["ra"]), cfg.cadence_file)
             else:
                 times, bidx = schedule(rng, sv, t0, t1, float(p["ra"]))
@@ -256,7 +264,10 @@ def simulate_event(cfg: SimConfig, index: int) -> dict:
             if np.count_nonzero((ph > t_start) & (ph < t_end)) < cfg.min_detections:
                 continue  # exact: cannot have enough detections whatever the SED
             true = _brightness(cls, ph, p) * _interp_bands(ph, bidx, nodes, colour)
-            flux, err, m5 = observe(rng, sv, true, bidx)
+            if m5_visit is None:
+                flux, err, m5 = observe(rng, sv, true, bidx)
+            else:
+                flux, err, m5 = _observe_at_depth(rng, sv, true, m5_visit)
             det = flux / err >= 5.0
             n_det = int(det.sum())
             if n_det < cfg.min_detections:
@@ -332,6 +343,18 @@ def model_flux(event: dict, mjd, band: str) -> np.ndarray:
     else:
         lum = luminosity_shape(ph, m["rise"], m["fade"], m["tail"])
     return lum * np.interp(ph, m["nodes"], m["colour"][:, b])
+
+
+def _pointing_schedule(path, sv, t0, t1, ra, dec):
+    from .pointings import load_pointings, pointing_schedule
+
+    return pointing_schedule(load_pointings(path), sv, t0, t1, ra, dec)
+
+
+def _observe_at_depth(rng, sv, true, m5):
+    from .pointings import observe_at_depth
+
+    return observe_at_depth(rng, sv, true, m5)
 
 
 def _interp_bands(ph, bidx, nodes, colour):

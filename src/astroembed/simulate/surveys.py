@@ -5,8 +5,12 @@ Two built-in surveys (all numbers are documented assumptions, see docs/simulatio
 ``ztf``  -- ZTF public survey as in the BTS alert light curves: bands g, r (i optional); a field is
     revisited every 2 or 3 nights (drawn per event), each band on a visit with probability 0.9;
     nights lost to weather with probability 0.3; observable season of 240 d per year centred on the
-    field's opposition (from its RA); 5σ limiting magnitude per epoch ~ N(20.6 g / 20.5 r / 20.0 i,
-    0.4) clipped to [19, 21.4]; 1 photo-electron = 0.11 µJy (ZP ≈ 26.3 for 30 s); 2 % flux floor;
+    field's opposition (from its RA); 5σ limiting magnitude per epoch ~ N(20.25 g / 20.45 r / 20.0 i,
+    0.4) clipped to [19, 21.4]; source term e = 0.6 µJy (an effective value: 5.5x the photon noise of
+    a 30 s exposure, ZP ≈ 26.3, because difference-image alert photometry also carries reference-image,
+    host and PSF-fit noise); 2 % flux floor.  m5 (g, r) and e are fitted to the real BTS alert
+    ``magerr`` vs magnitude by :func:`astroembed.simulate.fit_empirical.fit_noise` (``sim_empirical.json``
+    "noise"; v2 had assumed 20.6 / 20.5 and 0.11, 1.5x too small errors at 17-19 mag);
     peak times uniform in MJD 58200–59300 (2018-03 … 2021-03, the ANTARES dump of the BTS data).
 ``lsst`` -- Rubin WFD: visit nights every 3 days on average (geometric gaps), 2 visits per night in
     bands drawn with the WFD filter fractions (u .07, g .09, r .22, i .22, z .20, y .20); 5σ depths
@@ -14,7 +18,7 @@ Two built-in surveys (all numbers are documented assumptions, see docs/simulatio
     seasons; 1 e⁻ = 0.016 µJy (ZP ≈ 28.4); 0.5 % floor; peak times in MJD 60980–64630.
 
 Noise per observation (µJy): σ² = (F5 / 5)² + F · e + (floor · F)², with F5 the flux at the epoch's
-5σ limit (sky), e the µJy per photo-electron (source Poisson) and a calibration floor.
+5σ limit (sky), e the µJy per (effective) photo-electron (source Poisson) and a calibration floor.
 """
 
 from __future__ import annotations
@@ -64,9 +68,9 @@ class Survey:
 
 SURVEYS: dict[str, Survey] = {
     "ztf": Survey(
-        name="ztf", bands=("ztfg", "ztfr"), m5={"ztfg": 20.6, "ztfr": 20.5, "ztfi": 20.0}, m5_sigma=0.4,
+        name="ztf", bands=("ztfg", "ztfr"), m5={"ztfg": 20.25, "ztfr": 20.45, "ztfi": 20.0}, m5_sigma=0.4,
         m5_range=(19.0, 21.4), mjd_range=(58200.0, 59300.0), season_days=240.0, weather_loss=0.3,
-        ujy_per_electron=0.11, floor=0.02, dec_range=(-30.0, 90.0), cadence="ztf_empirical", revisit_days=(2, 3),
+        ujy_per_electron=0.6, floor=0.02, dec_range=(-30.0, 90.0), cadence="ztf_empirical", revisit_days=(2, 3),
         band_prob={"ztfg": 0.9, "ztfr": 0.9, "ztfi": 0.3}, default_instrument="sedm"),
     "lsst": Survey(
         name="lsst", bands=("lsstu", "lsstg", "lsstr", "lssti", "lsstz", "lssty"),

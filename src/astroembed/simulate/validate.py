@@ -261,13 +261,18 @@ def spectra_compare(shared: Path, ds, classes=("Ia", "II", "IIn", "Ibc")) -> dic
     return res
 
 
-def realism_report(shared, out, n=2000, seed=0, workers=1, peak_mag_max=PEAK_MAG_MAX, plots=True, tag=""):
-    """Simulate a BTS-like sample, measure both samples the same way, write ``realism{tag}.json`` (+ plots)."""
+def realism_report(shared, out, n=2000, seed=0, workers=1, peak_mag_max=PEAK_MAG_MAX, plots=True, tag="",
+                   pointings=None, spectra=True, classes=None):
+    """Simulate a BTS-like sample, measure both samples the same way, write ``realism{tag}.json`` (+ plots).
+
+    ``classes``: the simulator's class mix (default the BTS mix); a single class (e.g. ``["Ibc"]``) gives
+    a larger simulated sample of a small real class (classes not simulated get no KS)."""
     from . import simulate
 
     shared, out = Path(shared), Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    ds = simulate(n=n, survey="ztf", seed=seed, peak_mag_max=peak_mag_max, workers=workers)
+    ds = simulate(n=n, survey="ztf", seed=seed, peak_mag_max=peak_mag_max, workers=workers, pointings=pointings,
+                  classes=classes)
     real_lc, real_meta = real_sample(shared, peak_mag_max)
     sim_lc, sim_meta = sim_sample(ds)
     real = statistics_table(real_lc, real_meta)
@@ -276,8 +281,9 @@ def realism_report(shared, out, n=2000, seed=0, workers=1, peak_mag_max=PEAK_MAG
     real = real[real.peak_mag <= peak_mag_max]
     simt = simt[simt.peak_mag <= peak_mag_max]
     ks = compare(real, simt)
-    res = {"n_sim": len(ds), "seed": seed, "peak_mag_max": peak_mag_max, "ks": ks, "selection": ds.report(),
-           "spectra_vs_osc": spectra_compare(shared, ds)}
+    res = {"n_sim": len(ds), "seed": seed, "peak_mag_max": peak_mag_max, "pointings": pointings, "ks": ks,
+           "selection": ds.report(),
+           "spectra_vs_osc": spectra_compare(shared, ds) if spectra else {}}
     (out / f"realism{tag}.json").write_text(json.dumps(res, indent=1) + "\n")
     if plots:
         _plots(real, simt, real_lc, real_meta, sim_lc, sim_meta, out, tag)
@@ -337,8 +343,12 @@ def main(argv=None):
     p.add_argument("--peak-mag-max", type=float, default=PEAK_MAG_MAX)
     p.add_argument("--tag", default="", help="suffix of the output files (e.g. _before)")
     p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--no-spectra", action="store_true", help="skip the spectra vs OSC comparison")
+    p.add_argument("--pointings", default=None, help="real ZTF pointing history .npz (tools/build_pointing_tables.py)")
+    p.add_argument("--classes", nargs="+", default=None, help="simulate only these classes (default: BTS mix)")
     a = p.parse_args(argv)
-    res = realism_report(a.shared, a.out, a.n, a.seed, a.workers, a.peak_mag_max, not a.no_plots, a.tag)
+    res = realism_report(a.shared, a.out, a.n, a.seed, a.workers, a.peak_mag_max, not a.no_plots, a.tag, a.pointings,
+                         spectra=not a.no_spectra, classes=a.classes)
     print(markdown_table(res["ks"]))
     print()
     print("| class | spectral statistic | n OSC / sim | KS | median OSC / sim |")

@@ -46,6 +46,7 @@ def assemble(lc_dir, spec_dir, *, embed_dim: int | None = None, learn_logit_scal
     model = MavenModel(cfg)
     model.lightcurve_encoder.load_state_dict(lc.lightcurve_encoder.state_dict())
     model.spectrum_encoder.load_state_dict(sp.spectrum_encoder.state_dict())
+    model.pin_band_wavelengths(lc.band_wavelengths)  # the light-curve tower's bands, as it was pre-trained
     return model.eval()
 
 

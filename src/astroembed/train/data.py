@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.bands import band_wavelength_table
 from ..data.containers import LightCurve, Spectrum
 from ..data.preprocess import (
     ProcessedLightCurve,
@@ -190,6 +191,8 @@ def prepare_data(model_config: MavenConfig, data, *, modalities: Sequence[str] |
         key = hashlib.sha256(json.dumps({"data": cache_key, "lc": _cfgd(model_config.lightcurve_preprocess),
                                          "sp": _cfgd(model_config.spectrum_preprocess),
                                          "mod": list(modalities or []), "drop_invalid": bool(drop_invalid),
+                                         "bands": band_wavelength_table() if "lightcurve" in (modalities or [])
+                                         else None,
                                          "rows": fingerprint_rows(arrs)}, sort_keys=True).encode()).hexdigest()
         cached = PairedData.load_npz(cache, key)
         if cached is not None:

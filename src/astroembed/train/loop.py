@@ -31,9 +31,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..data.bands import pinned_band_wavelengths
 from ..errors import ConfigError, TrainingDivergedError
 from ..models.device import resolve_device
 from ..models.maven.model import MavenModel
+from ..models.persistence import read_band_table
 from ..models.supervised import SupervisedLightCurveModel
 from .batching import _Batcher, _eval_batches, epoch_batches
 from .checkpoint import (
@@ -77,6 +79,10 @@ def train(config: TrainConfig, data=None, *, resume: bool = False, stop_after_st
           time_limit_s: float | None = None) -> TrainResult:
     """Run (or resume) one training run described by ``config``.
 
+    With ``init_from``, the run encodes bands with the table of the model it starts from (the
+    ``band_wavelengths`` of its ``config.json``) and the trained model records that table; otherwise it
+    uses (and records) the live band registry.
+
     Parameters
     ----------
     config : TrainConfig
@@ -100,6 +106,14 @@ def train(config: TrainConfig, data=None, *, resume: bool = False, stop_after_st
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"train: expected a TrainConfig, got {type(config).__name__}")
+    table = read_band_table(config.init_from) if config.init_from is not None else None
+    with pinned_band_wavelengths(table) if table is not None else nullcontext():
+        return _train(config, data, resume=resume, stop_after_steps=stop_after_steps, time_limit_s=time_limit_s)
+
+
+def _train(config: TrainConfig, data=None, *, resume: bool = False, stop_after_steps: int | None = None,
+           time_limit_s: float | None = None) -> TrainResult:
+    """One training run (see :func:`train`), with the band table already pinned."""
     cfg = config
     t_start = time.perf_counter()
     if cfg.num_threads is not None:

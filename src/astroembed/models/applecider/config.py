@@ -235,6 +235,11 @@ class AppleCiderTrainConfig(StrictConfig):
     log-uniformly in [``horizon_min``, photometry ``horizon_days``] with probability ``p_truncate``.
     ``spectrum_epochs``: extra epochs over spectrum-only examples interleaved when spectra are given.
     ``max_minutes``: wall-clock limit of the whole run (it stops itself).
+    ``init_from``: ``None``, or the directory of a saved :class:`~.model.AppleCiderModel` (e.g. the
+    simulation pre-trained one of ``tools/pretrain_applecider_sim.py``) whose photometry tower and
+    embedding head initialise this model before stage 1 (its photometry config and ``embed_dim`` must
+    equal this model's; the metadata/spectrum towers and the fusion head start fresh, so its classes may
+    differ).  A relative path is taken from the working directory.
     """
 
     model: AppleCiderConfig = field(default_factory=AppleCiderConfig)
@@ -251,6 +256,7 @@ class AppleCiderTrainConfig(StrictConfig):
     p_truncate: float = 0.8
     max_minutes: float = 8.0
     seed: int = 0
+    init_from: str | None = None
 
     def __post_init__(self):
         w = "AppleCiderTrainConfig"
@@ -267,3 +273,5 @@ class AppleCiderTrainConfig(StrictConfig):
         for k in ("lr", "max_minutes", "horizon_min"):
             check_positive(f"{w}.{k}", getattr(self, k))
         check_positive(f"{w}.focal_gamma", self.focal_gamma, allow_zero=True)
+        if self.init_from is not None and (not isinstance(self.init_from, str) or not self.init_from):
+            raise ConfigError(f"{w}.init_from: must be null or a non-empty directory path, got {self.init_from!r}")

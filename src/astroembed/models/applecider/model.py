@@ -21,6 +21,7 @@ from ...data.containers import LightCurve, Spectrum
 from ..embedding import run_embedding
 from ..persistence import (
     PretrainedMixin,
+    encodes_bands,
 )
 from .batch import CiderBatch, collate
 from .config import AppleCiderConfig
@@ -112,6 +113,7 @@ class AppleCiderModel(PretrainedMixin, nn.Module):
         return self.fusion(torch.cat(parts + [has], dim=1))
 
     # -- preprocessing ------------------------------------------------------------------------
+    @encodes_bands
     def make_batch(self, lightcurves=None, metadata=None, spectra=None) -> CiderBatch:
         """Validate and preprocess aligned per-object inputs (``None`` entries = modality missing)."""
         c = self.config
@@ -155,6 +157,7 @@ class AppleCiderModel(PretrainedMixin, nn.Module):
         return batch
 
     # -- containers in, results out ------------------------------------------------------------
+    @encodes_bands
     def predict_proba(self, lightcurves=None, metadata=None, spectra=None, *, batch_size: int = 256):
         """Class probabilities, a pandas DataFrame: one row per object (input order; index = object ids
         of the light curves where given, else positions), one column per class of :attr:`classes`;
@@ -196,6 +199,7 @@ class AppleCiderModel(PretrainedMixin, nn.Module):
         v = self.lightcurve_vector(batch)[0].float()
         return nn.functional.normalize(v, dim=-1, eps=1e-12) if normalize else v
 
+    @encodes_bands
     def embed_lightcurve(self, objs, *, batch_size: int = 256, progress: bool | None = None,
                          normalize: bool = True, errors: str = "raise") -> np.ndarray:
         """(N, embed_dim) float32 embeddings (the photometry tower's projected [CLS] vector, unit norm);

@@ -16,7 +16,23 @@ from .features import metadata_matrix, photometry_tokens, spectrum_on_grid
 from .losses import EMA, MaskedLightCurveHead, class_balanced_weights, focal_loss, random_token_mask
 from .model import AppleCiderModel
 
-__all__ = ["train_applecider", "cut_tokens"]
+__all__ = ["train_applecider", "cut_tokens", "init_photometry_from"]
+
+
+def init_photometry_from(model: AppleCiderModel, directory) -> None:
+    """Copy the photometry tower and embedding head of the saved model in ``directory`` into ``model``
+    (in place).  Raises ``ConfigError`` naming ``init_from`` when the two photometry configs or
+    ``embed_dim`` differ (the weights would not fit)."""
+    from ...errors import ConfigError
+
+    src = AppleCiderModel.from_pretrained(directory)
+    a, b = src.config, model.config
+    if a.photometry != b.photometry or a.embed_dim != b.embed_dim:
+        raise ConfigError(f"AppleCiderTrainConfig.init_from: {str(directory)!r} has photometry {a.photometry} and "
+                          f"embed_dim {a.embed_dim}, this model photometry {b.photometry} and embed_dim {b.embed_dim}; "
+                          "they must be equal")
+    model.photometry.load_state_dict(src.photometry.state_dict())
+    model.embed_head.load_state_dict(src.embed_head.state_dict())
 
 
 def cut_tokens(item, horizon: float, min_points: int):
@@ -77,7 +93,12 @@ def train_applecider(cfg: AppleCiderTrainConfig, lightcurves, labels, metadata=N
     log(f"[applecider] {len(items)} light curves ({hist['n_labelled']} labelled, {hist['n_skipped']} skipped), "
         f"{len(spec_items)} spectra")
 
-    model = AppleCiderModel(mc).to(device)
+    model = AppleCiderModel(mc)
+    if cfg.init_from is not None:
+        init_photometry_from(model, cfg.init_from)
+        log(f"[applecider] photometry tower + embedding head initialised from {cfg.init_from}")
+    hist["init_from"] = cfg.init_from
+    model = model.to(device)
     d = mc.photometry.d_model
     pc = mc.photometry
     dev = torch.device(device)

@@ -32,6 +32,7 @@ from ..embedding import (
 )
 from ..persistence import (
     PretrainedMixin,
+    encodes_bands,
 )
 from .config import MavenConfig, SpecFormerConfig
 from .encoders import LightCurveEncoder, MetadataEncoder, SpectrumEncoder
@@ -153,6 +154,7 @@ class MavenModel(PretrainedMixin, nn.Module):
         return clip_loss(embeddings, self.logit_scales.scales())
 
     # -- preprocessing + batching -------------------------------------------------------------
+    @encodes_bands
     def preprocess_lightcurve(self, lc: LightCurve):
         if self.config.lightcurve_preprocess is None:
             raise ValueError(f"this model has no light-curve encoder (its modalities: {list(self.modalities)})")
@@ -163,6 +165,7 @@ class MavenModel(PretrainedMixin, nn.Module):
             raise ValueError(f"this model has no spectrum encoder (its modalities: {list(self.modalities)})")
         return preprocess_spectrum(spec, self.config.spectrum_preprocess)
 
+    @encodes_bands
     def prepare_lightcurves(self, items, packed=None, index=None, failures=None) -> Prepared:
         """Vectorised preprocessing (:mod:`astroembed.data.packed`) of ``LightCurve`` items, or of an
         already packed table (``packed=PackedObservations``, used by :func:`astroembed.embed_table`)."""
@@ -204,6 +207,7 @@ class MavenModel(PretrainedMixin, nn.Module):
         finally:
             self.train(was_training)
 
+    @encodes_bands
     def embed_lightcurve(self, objs, *, batch_size: int | None = None, progress: bool | None = None,
                          normalize: bool = True, errors: str = "raise") -> np.ndarray:
         """Embed light curves.

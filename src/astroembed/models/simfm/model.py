@@ -31,6 +31,7 @@ from ...data.preprocess import ProcessedLightCurve, preprocess_lightcurve
 from ..embedding import as_container_list, run_embedding
 from ..persistence import (
     PretrainedMixin,
+    encodes_bands,
 )
 from .config import SimFMConfig
 from .encoders import build_sequence_encoder, observation_inputs
@@ -153,6 +154,7 @@ class SimFMModel(PretrainedMixin, nn.Module):
         return out
 
     # -- containers ---------------------------------------------------------------------------
+    @encodes_bands
     def preprocess_lightcurve(self, lc: LightCurve) -> _Item:
         """Preprocess one light curve (see :mod:`astroembed.data.preprocess`) + its host inputs."""
         p = preprocess_lightcurve(lc, self.config.preprocess)
@@ -176,6 +178,7 @@ class SimFMModel(PretrainedMixin, nn.Module):
         return SimFMBatch(collate_lightcurves([it.lc for it in items]),
                           torch.from_numpy(np.stack([it.host for it in items]).astype(np.float32)))
 
+    @encodes_bands
     def embed_lightcurve(self, objs, *, batch_size: int = 256, progress: bool | None = None,
                          normalize: bool = True, errors: str = "raise") -> np.ndarray:
         """Embed light curves → float32 (N, latent_dim), unit norm unless ``normalize=False``.
@@ -214,6 +217,7 @@ class SimFMModel(PretrainedMixin, nn.Module):
         raise NotImplementedError("SimFM embeds light curves only (modality 'lightcurve'); it has no "
                                   "'spectrum' encoder — use a Maven model for spectra")
 
+    @encodes_bands
     def predict(self, objs, *, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
         """(class probabilities (N, C) over ``class_names``, redshift (N,); NaN without a redshift head)."""
         items = [self.preprocess_lightcurve(lc) for lc in as_container_list(objs, LightCurve)]

@@ -22,6 +22,7 @@ from ..maven.config import MavenConfig
 from ..maven.model import MavenModel
 from ..persistence import (
     PretrainedMixin,
+    encodes_bands,
 )
 
 __all__ = ["SupervisedModelConfig", "SupervisedLightCurveModel"]
@@ -80,10 +81,12 @@ class SupervisedLightCurveModel(PretrainedMixin, nn.Module):
         h = self.encoder.encode_lightcurves(batch, normalize=False)
         return self.class_head(h), self.redshift_head(h).squeeze(-1)
 
+    @encodes_bands
     def embed_lightcurve(self, objs, **kwargs) -> np.ndarray:
         """Unit-norm encoder outputs (N, D); see :meth:`MavenModel.embed_lightcurve`."""
         return self.encoder.embed_lightcurve(objs, **kwargs)
 
+    @encodes_bands
     def predict(self, objs, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
         """(class probabilities (N, C), redshift (N,)) for light curves."""
         from ...data.collate import length_buckets

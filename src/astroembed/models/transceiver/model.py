@@ -34,6 +34,7 @@ from ..embedding import as_container_list, run_embedding
 from ..layers import wavelength_position
 from ..persistence import (
     PretrainedMixin,
+    encodes_bands,
 )
 from .config import TransceiverConfig
 from .networks import LightCurveTokenizer, PerceiverEncoder, QueryDecoder, SinusoidalMLP, SpectrumTokenizer
@@ -150,6 +151,7 @@ class TransceiverModel(PretrainedMixin, nn.Module):
         return nn.functional.normalize(loc.float(), dim=-1, eps=1e-12) if normalize else loc
 
     # -- preprocessing -------------------------------------------------------------------------
+    @encodes_bands
     def preprocess_lightcurve(self, lc: LightCurve):
         """Model-ready light curve (times in days from the brightest kept point, flux / peak flux)."""
         return preprocess_lightcurve(lc, self.config.lightcurve_preprocess)
@@ -191,6 +193,7 @@ class TransceiverModel(PretrainedMixin, nn.Module):
         finally:
             self.train(was)
 
+    @encodes_bands
     def embed_lightcurve(self, objs, *, batch_size: int = 256, progress: bool | None = None,
                          normalize: bool = True, errors: str = "raise") -> np.ndarray:
         """Posterior means of q(z | light curve), float32 (N, latent_dim), unit norm by default;
@@ -216,6 +219,7 @@ class TransceiverModel(PretrainedMixin, nn.Module):
             normalize=normalize, desc="embed spectra", errors=errors))
 
     # -- generation ----------------------------------------------------------------------------
+    @encodes_bands
     def generate_spectrum(self, lightcurves, phase, *, n_samples: int = 64, seed: int | None = None,
                           extrapolate: bool = False, temperature: float | None = None, batch_size: int = 64):
         """Spectra implied by light curves; see :func:`.generation.generate_spectrum`."""
@@ -224,6 +228,7 @@ class TransceiverModel(PretrainedMixin, nn.Module):
         return generate_spectrum(self, lightcurves, phase, n_samples=n_samples, seed=seed, extrapolate=extrapolate,
                                  temperature=temperature, batch_size=batch_size)
 
+    @encodes_bands
     def generate_lightcurve(self, spectra, times, bands, *, phase=None, n_samples: int = 64, seed: int | None = None,
                             temperature: float | None = None, batch_size: int = 64):
         """Light curves implied by spectra; see :func:`.generation.generate_lightcurve`."""

@@ -10,13 +10,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ...data.bands import band_wavelength_table, pinned_band_wavelengths
 from .training import PairArrays, prepare_pairs
 
 __all__ = ["load_sim_pairs", "load_osc_pair_arrays", "simulate_pairs"]
 
 
 def _key(config, extra: dict) -> str:
-    d = {"lc": config.lightcurve_preprocess.to_dict(), "spec": config.spectrum_preprocess.to_dict(), **extra}
+    d = {"lc": config.lightcurve_preprocess.to_dict(), "spec": config.spectrum_preprocess.to_dict(),
+         "bands": band_wavelength_table(), **extra}
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -32,8 +34,9 @@ def _cached(path: Path | None, build):
 
 
 def _prepare_chunk(args):
-    lcs, specs, config = args
-    return prepare_pairs(lcs, specs, config)[0]
+    lcs, specs, config, bands = args  # the band table in force in the parent (pinned when fine-tuning)
+    with pinned_band_wavelengths(bands):
+        return prepare_pairs(lcs, specs, config)[0]
 
 
 def _prepare_parallel(lcs, specs, config, workers: int) -> PairArrays:
@@ -42,7 +45,8 @@ def _prepare_parallel(lcs, specs, config, workers: int) -> PairArrays:
     from concurrent.futures import ProcessPoolExecutor
 
     bounds = np.linspace(0, len(lcs), 4 * workers + 1).astype(int)
-    jobs = [(lcs[a:b], specs[a:b], config) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    bands = band_wavelength_table()
+    jobs = [(lcs[a:b], specs[a:b], config, bands) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     with ProcessPoolExecutor(workers) as ex:
         parts = list(ex.map(_prepare_chunk, jobs))
     for p, a in zip(parts, bounds[:-1], strict=True):
