@@ -82,13 +82,12 @@ def _plot(m: pd.DataFrame, path: Path, title: str):
 
 
 def stage_report(args):
-    import json
 
     from astroembed.models.applecider.bts import load_bts_applecider
     from astroembed.models.applecider.config import AppleCiderTrainConfig
 
     out = Path(args.out)
-    classes = list(AppleCiderTrainConfig.from_dict(json.loads(Path(args.config).read_text())).model.classes)
+    classes = list(AppleCiderTrainConfig.from_file(args.config).model.classes)
     parts = [pd.read_parquet(p) for p in sorted(out.glob("oof_*.parquet"))]
     df = pd.concat(parts, ignore_index=True)
     # common object set per horizon (every method scored on the same objects)

@@ -6,7 +6,6 @@ from the baseline's library."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -64,7 +63,7 @@ def stage_spectra(args):
     from astroembed.models.applecider.training import train_applecider
 
     torch.set_num_threads(args.threads)
-    cfg = AppleCiderTrainConfig.from_dict(json.loads(Path(args.spectra_config).read_text()))
+    cfg = AppleCiderTrainConfig.from_file(args.spectra_config)
     classes = list(cfg.model.classes)
     spectra, labels, names = load_osc_spectra(args.data_root)
     Xq, Mq, okq = _grid(spectra, cfg.model.spectrum)

@@ -20,7 +20,6 @@ Stages (each writes into --out, later ones read it):
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -52,7 +51,7 @@ def stage_train(args):
     from astroembed.models.applecider.training import train_applecider
 
     torch.set_num_threads(args.threads)
-    cfg = AppleCiderTrainConfig.from_dict(json.loads(Path(args.config).read_text()))
+    cfg = AppleCiderTrainConfig.from_file(args.config)
     d, folds = _data(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -131,7 +130,7 @@ def stage_baselines(args):
     from astroembed.models.applecider.features import METADATA_FIELDS, metadata_matrix, photometry_tokens
 
     torch.set_num_threads(args.threads)
-    cfg = AppleCiderTrainConfig.from_dict(json.loads(Path(args.config).read_text()))
+    cfg = AppleCiderTrainConfig.from_file(args.config)
     classes = list(cfg.model.classes)
     d, folds = _data(args)
     lab = np.flatnonzero(folds >= 0)

@@ -170,3 +170,19 @@ def test_paired_per_fold_auroc_perfect_and_inverted():
     t = mod.per_fold_auroc(pd.DataFrame(rows), classes)
     np.testing.assert_allclose(t.loc[(5, "good")].to_numpy(), [1.0, 1.0])
     np.testing.assert_allclose(t.loc[(5, "bad")].to_numpy(), [0.0, 0.0])
+
+
+def test_train_config_from_file_overrides_and_names_the_file(tmp_path):
+    import json
+
+    from astroembed.errors import ConfigError
+    from astroembed.models.applecider.config import AppleCiderTrainConfig
+
+    p = tmp_path / "c.json"
+    doc = AppleCiderTrainConfig(epochs=7, max_minutes=2.0).to_dict()
+    p.write_text(json.dumps(doc))
+    c = AppleCiderTrainConfig.from_file(p, max_minutes=5.0, epochs=None)
+    assert (c.epochs, c.max_minutes) == (7, 5.0)
+    p.write_text(json.dumps(doc | {"epochz": 7}))
+    with pytest.raises(ConfigError, match="c.json"):
+        AppleCiderTrainConfig.from_file(p)

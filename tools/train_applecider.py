@@ -43,9 +43,7 @@ def main(argv=None):
     from astroembed.models.applecider.training import train_applecider
 
     torch.set_num_threads(args.threads)
-    cfg = AppleCiderTrainConfig.from_dict(json.loads(Path(args.config).read_text())).replace(max_minutes=args.minutes)
-    if args.epochs is not None:
-        cfg = cfg.replace(epochs=args.epochs)
+    cfg = AppleCiderTrainConfig.from_file(args.config, max_minutes=args.minutes, epochs=args.epochs)
     t0 = time.time()
     d = load_bts_applecider(args.data_root)
     spectra, slabels = None, None

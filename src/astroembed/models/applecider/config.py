@@ -275,3 +275,13 @@ class AppleCiderTrainConfig(StrictConfig):
         check_positive(f"{w}.focal_gamma", self.focal_gamma, allow_zero=True)
         if self.init_from is not None and (not isinstance(self.init_from, str) or not self.init_from):
             raise ConfigError(f"{w}.init_from: must be null or a non-empty directory path, got {self.init_from!r}")
+
+    @classmethod
+    def from_file(cls, path, **overrides) -> AppleCiderTrainConfig:
+        """Read a training config JSON (``configs/applecider_*.json``); ``overrides`` replace fields
+        (e.g. ``max_minutes=12``); ``None`` values are ignored."""
+        from pathlib import Path
+
+        cfg = cls.from_dict(json.loads(Path(path).read_text()), where=str(path))
+        over = {k: v for k, v in overrides.items() if v is not None}
+        return cfg.replace(**over) if over else cfg
