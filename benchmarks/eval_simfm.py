@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from astroembed.evaluate.baselines import FeatureEmbedder
+from astroembed.evaluate.features import FeatureEmbedder
 
 import astroembed as ae
 from astroembed.anomaly import AnomalyDetector

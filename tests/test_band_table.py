@@ -121,7 +121,7 @@ def test_bad_band_table_in_config_json_names_the_field(tmp_path, tiny_model):
         MavenModel.from_pretrained(tmp_path / "m")
 
 
-@pytest.mark.parametrize("name", ["maven", "maven-sim", "simfm", "transceiver", "applecider"])
+@pytest.mark.parametrize("name", ["maven", "maven-sim", "transceiver", "applecider"])
 def test_bundled_models_keep_the_table_they_were_trained_with(name):
     """The bundled weights were trained with astroembed 0.1's table; they must keep it."""
     assert read_band_table(bundled_weights_dir() / name) == dict(LEGACY_BAND_WAVELENGTHS)
@@ -129,7 +129,24 @@ def test_bundled_models_keep_the_table_they_were_trained_with(name):
     assert [m.band_wavelengths[b] for b in ZTF] == [4746.5, 6366.4, 7867.6]
 
 
-@pytest.mark.parametrize("name", ["maven", "simfm", "transceiver", "applecider"])
+def test_bundled_simfm_keeps_the_0_2_table_it_was_trained_with():
+    """`simfm` was re-trained with astroembed 0.2's table (ZTF g/r/i at the photon-weighted means)."""
+    table = read_band_table(bundled_weights_dir() / "simfm")
+    assert [table[b] for b in ZTF] == [4824.6, 6420.7, 7863.1]
+    m = ae.load_pretrained("simfm")
+    assert [m.band_wavelengths[b] for b in ZTF] == [4824.6, 6420.7, 7863.1]
+    lcs = ztf_lightcurves(6)
+    e = m.embed_lightcurve(lcs)
+    m.pin_band_wavelengths(LEGACY_BAND_WAVELENGTHS)  # the same weights with the 0.1 table
+    try:
+        e_legacy = m.embed_lightcurve(lcs)
+    finally:
+        m.pin_band_wavelengths(table)
+    assert np.allclose(m.embed_lightcurve(lcs), e, atol=1e-6)
+    assert np.max(np.abs(e - e_legacy)) > 1e-3
+
+
+@pytest.mark.parametrize("name", ["maven", "transceiver", "applecider"])
 def test_bundled_embeddings_are_those_of_the_legacy_table(name):
     m = ae.load_pretrained(name)
     lcs = ztf_lightcurves(6)

@@ -7,8 +7,9 @@ Usage::
         --set train.epochs=60 train.max_minutes=60          # a larger run on a GPU
 
 The config file holds ``{"model": SimFMConfig, "train": SimFMTrainConfig, "data": {...}}``;
-``data`` = ``{"root", "surveys", "held_out_classes", "max_per_survey"}``: the simulated sets
-``<root>/<survey>_train`` are read, objects of ``held_out_classes`` are dropped (they are the
+``data`` = ``{"root", "surveys", "held_out_classes", "max_per_survey"}`` and optionally ``"dirs"``
+(``{survey: directory}``, e.g. ``{"ztf": "/work/main/runs/sim_v2_ztf100k"}``): the simulated set of each
+survey, ``dirs[survey]`` if given else ``<root>/<survey>_train``, is read, objects of ``held_out_classes`` are dropped (they are the
 anomalies of the simulated anomaly task), and every other class must be in ``model.class_names``.
 ``model.band_wavelength_range`` is set to the λ_eff range of the training bands.
 Writes ``<out>/config.json``, ``model.safetensors`` and ``train_log.json`` (history, data counts).
@@ -31,6 +32,24 @@ from astroembed.models.simfm.training import SimFMTrainConfig, fit_simfm
 from astroembed.simulate.dataset import read_parquet
 
 DATA_KEYS = {"root", "surveys", "held_out_classes", "max_per_survey"}
+OPTIONAL_DATA_KEYS = {"dirs"}
+
+
+def survey_dirs(data: dict, where: str = "data") -> dict[str, Path]:
+    """The simulated-set directory of each survey: ``data["dirs"][survey]`` or ``<root>/<survey>_train``."""
+    dirs = data.get("dirs") or {}
+    if not isinstance(dirs, dict):
+        raise SystemExit(f"{where}.dirs must be a mapping {{survey: directory}}, got {dirs!r}")
+    extra = sorted(set(dirs) - set(data["surveys"]))
+    if extra:
+        raise SystemExit(f"{where}.dirs names surveys {extra} that are not in {where}.surveys "
+                         f"{list(data['surveys'])}: remove them or add them to surveys")
+    out = {s: Path(dirs[s]) if s in dirs else Path(data["root"]) / f"{s}_train" for s in data["surveys"]}
+    for s, d in out.items():
+        if not (d / "manifest.json").is_file():
+            raise SystemExit(f"{where}: no simulated set (manifest.json) for survey {s!r} in {d}; "
+                             f"set {where}.dirs.{s} or {where}.root")
+    return out
 
 
 def _set(doc: dict, assignments: list[str]) -> None:
@@ -49,13 +68,14 @@ def load_sim(data: dict, class_names) -> tuple[list, np.ndarray, np.ndarray, np.
     """Light curves, class index, redshift, survey index of the simulated training sets."""
     lcs, y, z, s, counts = [], [], [], [], {}
     index = {c: i for i, c in enumerate(class_names)}
+    dirs = survey_dirs(data)
     for k, survey in enumerate(data["surveys"]):
-        ds = read_parquet(Path(data["root"]) / f"{survey}_train")
+        ds = read_parquet(dirs[survey])
         keep = [i for i, c in enumerate(ds.truth["class"]) if c not in data["held_out_classes"]]
         keep = keep[: data["max_per_survey"]] if data["max_per_survey"] else keep
         unknown = sorted({ds.truth["class"][i] for i in keep} - set(index))
         if unknown:
-            raise SystemExit(f"classes {unknown} of {survey}_train are neither in model.class_names nor held out")
+            raise SystemExit(f"classes {unknown} of {dirs[survey]} ({survey}) are neither in model.class_names nor held out")
         all_lcs = ds.lightcurves
         for i in keep:
             lcs.append(all_lcs[i])
@@ -74,8 +94,9 @@ def main(argv=None) -> int:
     p.add_argument("--set", nargs="*", default=[], help="overrides, e.g. train.epochs=5 model.encoder=\"gru\"")
     a = p.parse_args(argv)
     doc = json.loads(Path(a.config).read_text())
-    if set(doc) != {"model", "train", "data"} or set(doc["data"]) != DATA_KEYS:
-        raise SystemExit(f"{a.config}: expected keys model/train/data with data keys {sorted(DATA_KEYS)}")
+    if set(doc) != {"model", "train", "data"} or not DATA_KEYS <= set(doc["data"]) <= DATA_KEYS | OPTIONAL_DATA_KEYS:
+        raise SystemExit(f"{a.config}: expected keys model/train/data with data keys {sorted(DATA_KEYS)} "
+                         f"(optional: {sorted(OPTIONAL_DATA_KEYS)})")
     _set(doc, a.set)
     mcfg = SimFMConfig.from_dict(doc["model"], where=f"{a.config}:model")
     tcfg = SimFMTrainConfig.from_dict(doc["train"], where=f"{a.config}:train")
