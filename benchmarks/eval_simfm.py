@@ -37,11 +37,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from astroembed.evaluate.features import FeatureEmbedder
 
 import astroembed as ae
 from astroembed.anomaly import AnomalyDetector
 from astroembed.datasets import load_ztf_bts
+from astroembed.evaluate.features import FeatureEmbedder
 from astroembed.evaluate.probes import make_probe
 from astroembed.models.registry import bundled_weights_dir
 
