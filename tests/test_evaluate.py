@@ -298,6 +298,20 @@ def test_load_dataset_reads_simulated_parquet_dir(tmp_path):
     loaded = load_dataset("sim", sim_dir=tmp_path / "s")
     assert len(loaded.lightcurves) == 8 and len(loaded.spectra) == 8
     assert loaded.objects["label"].tolist() == ds.truth["class"].tolist()
+    # a selection applies to a set simulated here, and is refused with a set already written
+    with pytest.raises(ValueError, match="sim_dir"):
+        load_dataset("sim", sim_dir=tmp_path / "s", sim_selection={"peak_mag_max": 18.5})
+    only_ia = load_dataset("sim", sim_n=6, seed=5, sim_selection={"classes": "Ia", "min_detections": 6})
+    assert set(only_ia.objects["label"]) == {"Ia"}
+    assert min(int((lc.flux / lc.flux_err > 3).sum()) for lc in only_ia.lightcurves) >= 6
+
+
+def test_cli_sim_selection_needs_a_simulated_set(tmp_path, capsys):
+    from astroembed.cli import main
+
+    rc = main(["evaluate", "--model", "features", "--data", "osc", "--sim-peak-mag-max", "18.5",
+               "--out", str(tmp_path / "ev")])
+    assert rc == 2 and "--reference sim" in capsys.readouterr().err
 
 
 def test_load_model_from_run_directories(tmp_path):

@@ -43,6 +43,13 @@ def configure_evaluate(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--sim-survey", default="ztf", help="survey of the simulated objects (ztf or lsst)")
     p.add_argument("--sim-dir", default=None,
                    help="read the simulated set from this 'astroembed simulate --out' directory instead of simulating")
+    p.add_argument("--sim-classes", default=None,
+                   help="class mix of a set simulated here (as 'astroembed simulate --classes'; e.g. 'rates' with "
+                        "--sim-peak-mag-max 18.5 for BTS-like zero-shot references)")
+    p.add_argument("--sim-peak-mag-max", type=float, default=None,
+                   help="keep simulated events brighter than this at peak (AB mag; the BTS limit is 18.5)")
+    p.add_argument("--sim-min-detections", type=int, default=None,
+                   help="keep simulated events with at least this many detections")
     p.add_argument("--batch-size", type=int, default=None, help="objects per embedding call (default: all)")
     p.add_argument("--allow-training-objects", action="store_true",
                    help="evaluate a shipped model on the objects it was fine-tuned on (scores are then optimistic); "
@@ -92,8 +99,13 @@ def run_evaluate(args) -> int:
         n_splits, n_draws, hyper, plots = 3, 2, "fixed", False
         max_obj = min(max_obj or 300, 300)
     model = load_model(args.model)
+    sel = {k: v for k, v in (("classes", args.sim_classes), ("peak_mag_max", args.sim_peak_mag_max),
+                             ("min_detections", args.sim_min_detections)) if v is not None}
+    if sel and "sim" not in (args.data, args.reference):
+        raise ValueError("--sim-classes / --sim-peak-mag-max / --sim-min-detections select a simulated set: "
+                         "use them with --data sim or --reference sim")
     kw = dict(data_dir=args.data_dir, classes=args.classes, seed=args.seed, sim_n=args.sim_n,
-              sim_survey=args.sim_survey, sim_dir=args.sim_dir)
+              sim_survey=args.sim_survey, sim_dir=args.sim_dir, sim_selection=sel)
     ds = load_dataset(args.data, **kw)
     ds = check_unseen(model, ds, args.data, name=args.model, allow=args.allow_training_objects)
     ds = subsample(ds, max_obj, args.seed)

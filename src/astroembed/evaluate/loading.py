@@ -40,8 +40,13 @@ def load_model(name: str):
 
 
 def load_dataset(name: str, *, data_dir=None, classes="maven5", seed=0, sim_n=2000, sim_survey="ztf",
-                 sim_dir=None):
-    """Build the :class:`~astroembed.datasets.SupernovaDataset` for ``--data``."""
+                 sim_dir=None, sim_selection: dict | None = None):
+    """Build the :class:`~astroembed.datasets.SupernovaDataset` for ``--data``.
+
+    ``sim_selection``: keyword arguments of :func:`astroembed.simulate.simulate` for a set simulated here
+    (e.g. ``{"classes": "rates", "peak_mag_max": 18.5, "min_detections": 5}`` for BTS-like references);
+    an error with ``sim_dir``, whose set was already selected when it was written.
+    """
     from ..datasets import SupernovaDataset, load_foundation, load_osc_pairs, load_ztf_bts
 
     if name == "ztf_bts":
@@ -56,7 +61,11 @@ def load_dataset(name: str, *, data_dir=None, classes="maven5", seed=0, sim_n=20
 
     from ..simulate import read_parquet, simulate
 
-    sim = read_parquet(sim_dir) if sim_dir is not None else simulate(sim_n, survey=sim_survey, seed=seed)
+    if sim_dir is not None and sim_selection:
+        raise ValueError(f"sim selection {sorted(sim_selection)} applies only to a set simulated here; the set "
+                         f"in sim_dir={sim_dir!r} was selected when it was written (drop one of the two)")
+    sim = read_parquet(sim_dir) if sim_dir is not None else simulate(sim_n, survey=sim_survey, seed=seed,
+                                                                      **(sim_selection or {}))
     truth = sim.truth.reset_index(drop=True)
     ids = truth["object_id"].tolist() if "object_id" in truth else list(range(len(truth)))
     objects = pd.DataFrame({"object_id": ids, "label": truth["class"].astype(object).tolist(),
