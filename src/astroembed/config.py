@@ -84,6 +84,21 @@ def check_int(where: str, value, lo: int = 0) -> None:
         raise ConfigError(f"{where}: must be an int >= {lo}, got {value!r}")
 
 
+def check_prob(where: str, value) -> None:
+    """A number (not a bool) in ``[0, 1)``: dropout rates, masking fractions, decays."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
+        raise ConfigError(f"{where}: must be a number in [0, 1), got {value!r}")
+
+
+def sub_config(cls, value, where: str):
+    """A nested config field: ``None`` or an instance as is, a mapping through ``cls.from_dict``."""
+    if value is None or isinstance(value, cls):
+        return value
+    if isinstance(value, dict):
+        return cls.from_dict(value, where=where)
+    raise ConfigError(f"{where}: expected a mapping or null, got {type(value).__name__}")
+
+
 def config_sha256(cfg: StrictConfig | dict) -> str:
     """sha256 of the canonical JSON of a config (stored in the weights file to pair it with its config)."""
     import hashlib

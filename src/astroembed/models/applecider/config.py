@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...config import StrictConfig, check_positive
+from ...config import StrictConfig, check_int, check_positive, check_prob, sub_config
 from ...errors import ConfigError
 
 __all__ = ["PhotometryConfig", "MetadataConfig", "SpectrumTowerConfig", "FusionConfig", "AppleCiderConfig",
@@ -19,16 +19,6 @@ __all__ = ["PhotometryConfig", "MetadataConfig", "SpectrumTowerConfig", "FusionC
 
 #: the BTS ``type_applecider`` taxonomy after the merges documented in docs/models/applecider.md
 DEFAULT_CLASSES = ("SN Ia", "SN II", "SN Ib/c", "SN IIb", "SN IIn", "TDE")
-
-
-def _int(where, v, lo=1):
-    if not isinstance(v, int) or isinstance(v, bool) or v < lo:
-        raise ConfigError(f"{where}: must be an int >= {lo}, got {v!r}")
-
-
-def _prob(where, v):
-    if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0.0 <= v < 1.0:
-        raise ConfigError(f"{where}: must be a number in [0, 1), got {v!r}")
 
 
 def _tuple(obj, name):
@@ -68,10 +58,10 @@ class PhotometryConfig(StrictConfig):
     def __post_init__(self):
         w = "PhotometryConfig"
         for k in ("d_model", "n_layers", "n_heads", "ff_dim", "max_length"):
-            _int(f"{w}.{k}", getattr(self, k))
-        _int(f"{w}.time2vec_dim", self.time2vec_dim, 2)
-        _int(f"{w}.min_points", self.min_points, 1)
-        _prob(f"{w}.dropout", self.dropout)
+            check_int(f"{w}.{k}", getattr(self, k), 1)
+        check_int(f"{w}.time2vec_dim", self.time2vec_dim, 2)
+        check_int(f"{w}.min_points", self.min_points, 1)
+        check_prob(f"{w}.dropout", self.dropout)
         if self.d_model % self.n_heads:
             raise ConfigError(f"{w}.n_heads: d_model={self.d_model} must be divisible by n_heads={self.n_heads}")
         check_positive(f"{w}.merge_hours", self.merge_hours, allow_zero=True)
@@ -101,9 +91,9 @@ class MetadataConfig(StrictConfig):
         bad = [x for x in f if x not in METADATA_FIELDS]
         if bad:
             raise ConfigError(f"{w}.fields: unknown field(s) {bad}; known: {sorted(METADATA_FIELDS)}")
-        _int(f"{w}.hidden_dim", self.hidden_dim)
-        _int(f"{w}.n_layers", self.n_layers)
-        _prob(f"{w}.dropout", self.dropout)
+        check_int(f"{w}.hidden_dim", self.hidden_dim, 1)
+        check_int(f"{w}.n_layers", self.n_layers, 1)
+        check_prob(f"{w}.dropout", self.dropout)
 
 
 @dataclass(frozen=True)
@@ -128,16 +118,16 @@ class SpectrumTowerConfig(StrictConfig):
         check_positive(f"{w}.wave_min", self.wave_min)
         if not isinstance(self.wave_max, (int, float)) or self.wave_max <= self.wave_min:
             raise ConfigError(f"{w}.wave_max: must exceed wave_min={self.wave_min}, got {self.wave_max!r}")
-        _int(f"{w}.n_bins", self.n_bins, 16)
-        _int(f"{w}.continuum_bins", self.continuum_bins)
+        check_int(f"{w}.n_bins", self.n_bins, 16)
+        check_int(f"{w}.continuum_bins", self.continuum_bins, 1)
         if not isinstance(self.min_coverage, (int, float)) or not 0.0 < self.min_coverage <= 1.0:
             raise ConfigError(f"{w}.min_coverage: must be in (0, 1], got {self.min_coverage!r}")
         ks = _tuple(self, "kernel_sizes")
         if not ks or any(not isinstance(k, int) or k < 1 or k % 2 == 0 for k in ks):
             raise ConfigError(f"{w}.kernel_sizes: must be odd positive ints, got {ks!r}")
-        _int(f"{w}.channels", self.channels)
-        _int(f"{w}.hidden_dim", self.hidden_dim)
-        _prob(f"{w}.dropout", self.dropout)
+        check_int(f"{w}.channels", self.channels, 1)
+        check_int(f"{w}.hidden_dim", self.hidden_dim, 1)
+        check_prob(f"{w}.dropout", self.dropout)
 
 
 @dataclass(frozen=True)
@@ -154,18 +144,10 @@ class FusionConfig(StrictConfig):
 
     def __post_init__(self):
         w = "FusionConfig"
-        _int(f"{w}.n_experts", self.n_experts)
-        _int(f"{w}.hidden_dim", self.hidden_dim)
-        _prob(f"{w}.dropout", self.dropout)
-        _prob(f"{w}.modality_dropout", self.modality_dropout)
-
-
-def _sub(cls, value, where):
-    if value is None or isinstance(value, cls):
-        return value
-    if isinstance(value, dict):
-        return cls.from_dict(value, where=where)
-    raise ConfigError(f"{where}: expected a mapping or null, got {type(value).__name__}")
+        check_int(f"{w}.n_experts", self.n_experts, 1)
+        check_int(f"{w}.hidden_dim", self.hidden_dim, 1)
+        check_prob(f"{w}.dropout", self.dropout)
+        check_prob(f"{w}.modality_dropout", self.modality_dropout)
 
 
 _TOWERS = (("photometry", PhotometryConfig), ("metadata", MetadataConfig), ("spectrum", SpectrumTowerConfig))
@@ -195,7 +177,7 @@ class AppleCiderConfig(StrictConfig):
         d = dict(d)
         for name, sub in _TOWERS:
             if name in d:
-                d[name] = _sub(sub, d[name], f"{where}.{name}")
+                d[name] = sub_config(sub, d[name], f"{where}.{name}")
         return super().from_dict(d, where=where)
 
     def __post_init__(self):
@@ -203,7 +185,7 @@ class AppleCiderConfig(StrictConfig):
         c = _tuple(self, "classes")
         if len(c) < 2 or len(set(c)) != len(c) or not all(isinstance(x, str) and x for x in c):
             raise ConfigError(f"{w}.classes: need >= 2 distinct non-empty names, got {c!r}")
-        _int(f"{w}.embed_dim", self.embed_dim)
+        check_int(f"{w}.embed_dim", self.embed_dim, 1)
         for name, cls in _TOWERS + (("fusion", FusionConfig),):
             v = getattr(self, name)
             if isinstance(v, dict):
@@ -262,12 +244,12 @@ class AppleCiderTrainConfig(StrictConfig):
         w = "AppleCiderTrainConfig"
         if isinstance(self.model, dict):
             object.__setattr__(self, "model", AppleCiderConfig.from_dict(self.model, where=f"{w}.model"))
-        _int(f"{w}.pretrain_epochs", self.pretrain_epochs, 0)
-        _int(f"{w}.epochs", self.epochs)
-        _int(f"{w}.batch_size", self.batch_size)
-        _int(f"{w}.seed", self.seed, 0)
+        check_int(f"{w}.pretrain_epochs", self.pretrain_epochs, 0)
+        check_int(f"{w}.epochs", self.epochs, 1)
+        check_int(f"{w}.batch_size", self.batch_size, 1)
+        check_int(f"{w}.seed", self.seed, 0)
         for k in ("mask_frac", "ema_decay", "p_truncate", "weight_decay"):
-            _prob(f"{w}.{k}", getattr(self, k))
+            check_prob(f"{w}.{k}", getattr(self, k))
         if not 0.0 < self.cb_beta < 1.0:
             raise ConfigError(f"{w}.cb_beta: must be in (0, 1), got {self.cb_beta!r}")
         for k in ("lr", "max_minutes", "horizon_min"):

@@ -14,7 +14,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...config import StrictConfig, check_choice, check_positive, config_sha256
+from ...config import (
+    StrictConfig,
+    check_choice,
+    check_int,
+    check_positive,
+    check_prob,
+    config_sha256,
+    sub_config,
+)
 from ...data.preprocess import LightCurvePreprocessConfig, SpectrumPreprocessConfig
 from ...errors import ConfigError
 from ...labels import MAVEN5
@@ -32,22 +40,12 @@ _SCALE_INPUT = ("token", "feature", "none")
 _WAVE_ENC = ("linear", "log")
 
 
-def _check_int(where: str, value, lo: int = 1) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < lo:
-        raise ConfigError(f"{where}: must be an int >= {lo}, got {value!r}")
-
-
-def _check_prob(where: str, value) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
-        raise ConfigError(f"{where}: must be a number in [0, 1), got {value!r}")
-
-
 def _check_transformer(where: str, c) -> None:
-    _check_int(f"{where}.d_model", c.d_model)
-    _check_int(f"{where}.n_layers", c.n_layers)
-    _check_int(f"{where}.n_heads", c.n_heads)
-    _check_int(f"{where}.ff_dim", c.ff_dim)
-    _check_prob(f"{where}.dropout", c.dropout)
+    check_int(f"{where}.d_model", c.d_model, 1)
+    check_int(f"{where}.n_layers", c.n_layers, 1)
+    check_int(f"{where}.n_heads", c.n_heads, 1)
+    check_int(f"{where}.ff_dim", c.ff_dim, 1)
+    check_prob(f"{where}.dropout", c.dropout)
     if c.d_model % c.n_heads:
         raise ConfigError(f"{where}.n_heads: d_model={c.d_model} must be divisible by n_heads={c.n_heads}")
     if c.d_model % 2:
@@ -123,7 +121,7 @@ class SpectrumEncoderConfig(StrictConfig):
     def __post_init__(self):
         w = "SpectrumEncoderConfig"
         _check_transformer(w, self)
-        _check_int(f"{w}.patch_size", self.patch_size)
+        check_int(f"{w}.patch_size", self.patch_size, 1)
         check_positive(f"{w}.wavelength_base", self.wavelength_base)
         check_choice(f"{w}.wavelength_encoding", self.wavelength_encoding, _WAVE_ENC)
 
@@ -158,8 +156,8 @@ class SpecFormerConfig(StrictConfig):
         check_choice(f"{w}.kind", self.kind, ("specformer",))
         for k in ("d_model", "n_layers", "n_heads", "ff_dim", "patch_size", "patch_stride", "mask_chunks",
                   "mask_chunk_len"):
-            _check_int(f"{w}.{k}", getattr(self, k))
-        _check_prob(f"{w}.dropout", self.dropout)
+            check_int(f"{w}.{k}", getattr(self, k), 1)
+        check_prob(f"{w}.dropout", self.dropout)
         if self.d_model % self.n_heads:
             raise ConfigError(f"{w}.n_heads: d_model={self.d_model} must be divisible by n_heads={self.n_heads}")
         if self.patch_stride > self.patch_size:
@@ -174,8 +172,8 @@ class SpecFormerConfig(StrictConfig):
 def _spectrum_config(value, where):
     """A v1 :class:`SpectrumEncoderConfig` mapping, or a :class:`SpecFormerConfig` one (``kind``)."""
     if isinstance(value, dict) and value.get("kind") == "specformer":
-        return _sub(SpecFormerConfig, value, where)
-    return _sub(SpectrumEncoderConfig, value, where)
+        return sub_config(SpecFormerConfig, value, where)
+    return sub_config(SpectrumEncoderConfig, value, where)
 
 
 @dataclass(frozen=True)
@@ -196,17 +194,9 @@ class MetadataEncoderConfig(StrictConfig):
         if not self.class_names or len(set(self.class_names)) != len(self.class_names) or not all(
                 isinstance(c, str) and c for c in self.class_names):
             raise ConfigError(f"{w}.class_names: must be distinct non-empty strings, got {self.class_names!r}")
-        _check_int(f"{w}.hidden_dim", self.hidden_dim)
-        _check_int(f"{w}.n_layers", self.n_layers)
-        _check_prob(f"{w}.dropout", self.dropout)
-
-
-def _sub(cls, value, where):
-    if value is None or isinstance(value, cls):
-        return value
-    if isinstance(value, dict):
-        return cls.from_dict(value, where=where)
-    raise ConfigError(f"{where}: expected a mapping or null, got {type(value).__name__}")
+        check_int(f"{w}.hidden_dim", self.hidden_dim, 1)
+        check_int(f"{w}.n_layers", self.n_layers, 1)
+        check_prob(f"{w}.dropout", self.dropout)
 
 
 @dataclass(frozen=True)
@@ -242,14 +232,14 @@ class MavenConfig(StrictConfig):
                           ("lightcurve_preprocess", LightCurvePreprocessConfig),
                           ("spectrum_preprocess", SpectrumPreprocessConfig)):
             if name in d:
-                d[name] = _sub(sub, d[name], f"{where}.{name}")
+                d[name] = sub_config(sub, d[name], f"{where}.{name}")
         if "spectrum" in d:
             d["spectrum"] = _spectrum_config(d["spectrum"], f"{where}.spectrum")
         return super().from_dict(d, where=where)
 
     def __post_init__(self):
         w = "MavenConfig"
-        _check_int(f"{w}.embed_dim", self.embed_dim)
+        check_int(f"{w}.embed_dim", self.embed_dim, 1)
         for name, cls in (("lightcurve", LightCurveEncoderConfig), ("spectrum", SpectrumEncoderConfig),
                           ("metadata", MetadataEncoderConfig),
                           ("lightcurve_preprocess", LightCurvePreprocessConfig),

@@ -10,23 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...config import StrictConfig, check_choice, check_positive, config_sha256
+from ...config import StrictConfig, check_choice, check_int, check_positive, check_prob, config_sha256
 from ...data.preprocess import LightCurvePreprocessConfig
 from ...errors import ConfigError
 
 __all__ = ["SimFMConfig", "TransformerConfig", "config_sha256", "ENCODERS"]
 
 ENCODERS = ("gru", "transformer")
-
-
-def _int(where: str, value, lo: int = 1) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < lo:
-        raise ConfigError(f"{where}: must be an int >= {lo}, got {value!r}")
-
-
-def _prob(where: str, value) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
-        raise ConfigError(f"{where}: must be a number in [0, 1), got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -39,8 +29,8 @@ class TransformerConfig(StrictConfig):
     time_base: float = 1000.0
 
     def __post_init__(self):
-        _int("TransformerConfig.n_heads", self.n_heads)
-        _int("TransformerConfig.ff_dim", self.ff_dim)
+        check_int("TransformerConfig.n_heads", self.n_heads, 1)
+        check_int("TransformerConfig.ff_dim", self.ff_dim, 1)
         check_positive("TransformerConfig.time_base", self.time_base)
 
 
@@ -110,9 +100,9 @@ class SimFMConfig(StrictConfig):
         w = "SimFMConfig"
         check_choice(f"{w}.encoder", self.encoder, ENCODERS)
         for name in ("hidden_dim", "n_layers", "dense_dim", "latent_dim"):
-            _int(f"{w}.{name}", getattr(self, name))
-        _int(f"{w}.n_surveys", self.n_surveys, 0)
-        _prob(f"{w}.dropout", self.dropout)
+            check_int(f"{w}.{name}", getattr(self, name), 1)
+        check_int(f"{w}.n_surveys", self.n_surveys, 0)
+        check_prob(f"{w}.dropout", self.dropout)
         check_positive(f"{w}.time_scale", self.time_scale)
         check_positive(f"{w}.wavelength_scale", self.wavelength_scale)
         for name in ("scale_feature", "host", "redshift_head"):

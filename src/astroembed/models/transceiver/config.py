@@ -11,16 +11,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...config import StrictConfig, check_positive, config_sha256
+from ...config import StrictConfig, check_int, check_positive, config_sha256
 from ...data.preprocess import LightCurvePreprocessConfig, SpectrumPreprocessConfig
 from ...errors import ConfigError
 
 __all__ = ["TransceiverConfig", "LEGACY_DEFAULTS", "config_sha256"]
-
-
-def _int(where: str, v, lo: int = 1) -> None:
-    if not isinstance(v, int) or isinstance(v, bool) or v < lo:
-        raise ConfigError(f"{where}: must be an int >= {lo}, got {v!r}")
 
 
 def _num(where: str, v, lo: float | None = None, hi: float | None = None) -> None:
@@ -139,8 +134,8 @@ class TransceiverConfig(StrictConfig):
         for name in ("latent_dim", "n_latents", "d_model", "n_heads", "ff_dim", "n_frequencies", "patch_size",
                      "n_context_tokens", "decoder_dim", "decoder_heads", "n_decoder_layers", "iwae_samples",
                      "min_obs"):
-            _int(f"{w}.{name}", getattr(self, name))
-        _int(f"{w}.n_self_layers", self.n_self_layers, lo=0)
+            check_int(f"{w}.{name}", getattr(self, name), 1)
+        check_int(f"{w}.n_self_layers", self.n_self_layers, lo=0)
         if self.d_model % self.n_heads:
             raise ConfigError(f"{w}.n_heads: d_model={self.d_model} must be divisible by n_heads={self.n_heads}")
         if self.decoder_dim % self.decoder_heads:
