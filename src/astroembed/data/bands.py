@@ -266,6 +266,10 @@ def band_wavelength_table() -> dict[str, float]:
     return {k: float(pin.get(k, b.wavelength)) for k, b in sorted(_BANDS.items())}
 
 
+class _CheckedTable(dict):
+    """A ``{band: Å}`` table returned by :func:`validate_band_table`: pinned again without re-checking."""
+
+
 def validate_band_table(table, where: str = "band_wavelengths") -> dict[str, float]:
     """Check a ``{band name: Å}`` mapping (as stored in a model's ``config.json``); returns a clean copy."""
     if not isinstance(table, Mapping) or not table:
@@ -279,7 +283,7 @@ def validate_band_table(table, where: str = "band_wavelengths") -> dict[str, flo
             raise ValueError(f"{where}[{k!r}]: expected an effective wavelength in Å between 500 and 60000, "
                              f"got {v!r}")
         out[k.strip().lower()] = float(v)
-    return out
+    return _CheckedTable(out)
 
 
 @contextmanager
@@ -294,7 +298,12 @@ def pinned_band_wavelengths(table: Mapping[str, float] | None) -> Iterator[None]
     ...     float(band_wavelength("ztfg"))
     4746.5
     """
-    token = _PINNED.set(None if table is None else validate_band_table(table))
+    if table is not None and not isinstance(table, _CheckedTable):
+        table = validate_band_table(table)
+    if table is not None and _PINNED.get() is table:  # already in force (a model method calling another)
+        yield
+        return
+    token = _PINNED.set(table)
     try:
         yield
     finally:
