@@ -82,23 +82,38 @@ def main(argv=None) -> int:
     p.add_argument("--emb", default="/work/data_sim/eval_simfm4/emb")
     p.add_argument("--model", default="simfm")
     p.add_argument("--n-same-sed", type=int, default=200)
+    p.add_argument("--ref", default=None, help="ZTF reference set (default <sim-root>/ztf_zs); its embeddings "
+                   "must be cached as <emb>/<model>_<dir name>.npy (eval_simfm.py --zs-refs writes them)")
+    p.add_argument("--skip-units", action="store_true", help="skip section 1 (simulates 200 events)")
+    p.add_argument("--z-head", action="store_true", help="also the pre-training redshift head on both sets "
+                   "(it was trained on simulated LSST + ZTF redshifts: not a zero-shot number)")
     a = p.parse_args(argv)
     root = Path(a.sim_root)
-    ztf, lsst = read_parquet(root / "ztf_zs"), read_parquet(root / "lsst_zs")
+    ref = Path(a.ref) if a.ref else root / "ztf_zs"
+    tag = "ztf_zs" if ref == root / "ztf_zs" else ref.name
+    ztf, lsst = read_parquet(ref), read_parquet(root / "lsst_zs")
     zz, zl = ztf.truth["redshift"].to_numpy(float), lsst.truth["redshift"].to_numpy(float)
 
+    for name, ds in (("ztf", ztf), ("lsst_zs", lsst)) if not a.skip_units else ():
+        d = []
+        for lc, (_, row) in zip(ds.lightcurves, ds.truth.iterrows(), strict=True):
+            d.append(min(23.9 - 2.5 * np.log10(max(np.max(lc.flux[lc.band == b]), 1e-9)) - row[f"peak_mag_{b}"]
+                         for b in np.unique(lc.band)))
+        d = np.array(d)
+        print(f"## 1.0 {name}: best band's observed peak more than 0.5 / 1 mag fainter than its noiseless peak "
+              f"(peak not sampled): {np.mean(d > 0.5):.1%} / {np.mean(d > 1):.1%}")
     print("## 1a. observed peak mag (stored light curve, µJy → AB) − simulator's noiseless peak mag, q16/50/84")
-    for name, ds in (("ztf_zs", ztf), ("lsst_zs", lsst)):
+    for name, ds in (("ztf", ztf), ("lsst_zs", lsst)) if not a.skip_units else ():
         for b, q in observed_minus_true_peak(ds).items():
             print(f"  {name} {b}: {q[0]:+.3f} {q[1]:+.3f} {q[2]:+.3f}")
     print(f"## 1b. one SED through both surveys' filters ({a.n_same_sed} BTS-mix events, seed 5)")
-    t = same_sed_two_surveys(a.n_same_sed, 5)
-    for b in ("g", "r"):
+    t = same_sed_two_surveys(a.n_same_sed, 5) if not a.skip_units else None
+    for b in ("g", "r") if t is not None else ():
         d = t[f"peak_mag_ztf{b}"] - t[f"peak_mag_lsst{b}"]
         print(f"  peak_mag_ztf{b} − peak_mag_lsst{b}: median {d.median():+.3f}, q16 {d.quantile(.16):+.3f}, "
               f"q84 {d.quantile(.84):+.3f}, max |d| {d.abs().max():.3f}")
     print("## 1c. log10(max flux / µJy) of SN Ia at z < 0.04 (no cut binds): median [q16, q84] (n)")
-    for name, ds in (("ztf_zs", ztf), ("lsst_zs", lsst)):
+    for name, ds in (("ztf", ztf), ("lsst_zs", lsst)) if not a.skip_units else ():
         sel = np.flatnonzero((ds.truth["class"] == "Ia").to_numpy() & (ds.truth["redshift"].to_numpy() < 0.04))
         ls = np.array([np.log10(np.max(ds.lightcurves[i].flux)) for i in sel])
         lsgr = np.array([np.log10(np.max(ds.lightcurves[i].flux[np.isin(ds.lightcurves[i].band, ("ztfg", "ztfr",
@@ -108,7 +123,7 @@ def main(argv=None) -> int:
               f"g/r only {np.median(lsgr):.2f}; median z {np.median(zm):.3f} (n {len(sel)})")
 
     print("## 2. redshift quantiles 5/25/50/75/95 %")
-    for name, z in (("ztf_zs", zz), ("lsst_zs", zl)):
+    for name, z in ((tag, zz), ("lsst_zs", zl)):
         print(f"  {name}: " + " ".join(f"{v:.3f}" for v in np.quantile(z, [.05, .25, .5, .75, .95]))
               + f"  (min {z.min():.3f}, max {z.max():.3f}, n {len(z)})")
     lo, hi = np.quantile(zz, [0.05, 0.95])
@@ -117,7 +132,7 @@ def main(argv=None) -> int:
           f"(R² = 0 ⇔ MSE {zl[core].var():.5f})")
 
     emb = Path(a.emb)
-    Xz, Xl = np.load(emb / f"{a.model}_ztf_zs.npy"), np.load(emb / f"{a.model}_lsst_zs.npy")
+    Xz, Xl = np.load(emb / f"{a.model}_{tag}.npy"), np.load(emb / f"{a.model}_lsst_zs.npy")
     print(f"## 3. embeddings of {a.model}")
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
@@ -139,6 +154,13 @@ def main(argv=None) -> int:
                              / np.linalg.norm(a_[h:].mean(0)))
             print(f"  {cls}: centroid cosine distance ZTF–LSST {d_cross:.3f} vs ZTF half–half {d_in:.3f} "
                   f"(n {len(a_)} / {len(b_)})")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    for lab, est in (("ridge (raw)", ridge()), ("ridge (standardised)", make_pipeline(StandardScaler(), ridge()))):
+        pz = est.fit(Xz, zz).predict(Xz)
+        print(f"  {lab} fitted on ZTF: slope of prediction vs true z — ZTF (in-sample) "
+              f"{np.polyfit(zz, pz, 1)[0]:.2f}, LSST {np.polyfit(zl, est.predict(Xl), 1)[0]:.2f}")
     pred = ridge().fit(Xz, zz).predict(Xl)
     print("  ridge ZTF→LSST by true-z bin: bin | n | mean true | mean pred | RMSE")
     for b0, b1 in zip([0, .03, .06, .1, .15, .2, .25], [.03, .06, .1, .15, .2, .25, .31], strict=True):
@@ -150,10 +172,20 @@ def main(argv=None) -> int:
           f"max prediction {pred.max():.3f}; ZTF-train max z {zz.max():.3f}")
 
     print("## 4. cross-validated ridge within one survey (uses that survey's labels: diagnostic, not zero-shot)")
-    r_core, r_all = cv_r2(Xl, zl, core)
-    print(f"  within LSST: R² all {r_all:.2f}, on core-range events {r_core:.2f}")
-    r_core, r_all = cv_r2(Xz, zz, cz)
-    print(f"  within ZTF:  R² all {r_all:.2f}, on core-range events {r_core:.2f}")
+    for std in (False, True):
+        f = (lambda X: StandardScaler().fit_transform(X)) if std else (lambda X: X)  # noqa: E731
+        lab = "standardised" if std else "raw"
+        r_core, r_all = cv_r2(f(Xl), zl, core)
+        print(f"  ridge ({lab}) within LSST: R² all {r_all:.2f}, on core-range events {r_core:.2f}")
+        r_core, r_all = cv_r2(f(Xz), zz, cz)
+        print(f"  ridge ({lab}) within ZTF:  R² all {r_all:.2f}, on core-range events {r_core:.2f}")
+    if a.z_head:
+        import astroembed as ae
+
+        m = ae.load_pretrained(a.model)
+        for name, ds, z_, c_ in ((tag, ztf, zz, cz), ("lsst_zs", lsst, zl, core)):
+            zp = m.predict(ds.lightcurves)[1]
+            print(f"  pre-training z head on {name}: R² all {r2(z_, zp):.2f}, core {r2(z_[c_], zp[c_]):.2f}")
 
     print("## 5. selection: LSST core events split by the BTS-like cut (min noiseless g/r peak mag < 19)")
     bright = (np.minimum(lsst.truth["peak_mag_lsstg"], lsst.truth["peak_mag_lsstr"]) < 19).to_numpy()
