@@ -54,7 +54,7 @@ def observe_counterpart(event: dict, rng: np.random.Generator, survey="lsst", *,
         truth[f"peak_mag_{b}"] = float(mag)
     lc = {"mjd": times[det], "band_index": bidx[det].astype(np.int8), "flux": flux[det], "flux_err": err[det],
           "m5": m5[det], "detected": det[det], "true_flux": true[det]}
-    model = dict(m, colour=colour, bands=bands)
+    model = {k: v for k, v in m.items() if k != "sed"} | {"colour": colour, "bands": bands}
     return {"truth": truth, "lc": lc, "spectra": event["spectra"], "bands": bands, "model": model}
 
 
@@ -69,6 +69,7 @@ def simulate_paired(n: int, seed: int = 0, *, classes=None, peak_mag_max=None, m
     for ev in simulate_events(cfg, range(int(n))):
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(ev["truth"]["index"]), 1)))
         cp = observe_counterpart(ev, rng, other, min_detections=min_detections, tries=tries)
+        ev["model"].pop("sed")  # ~0.1 MB per event: not kept
         if cp is not None:
             ev["truth"]["pair_id"] = ev["truth"]["object_id"]
             a.append(ev)
