@@ -80,7 +80,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sim-root", default="/work/data_sim/simfm")
     p.add_argument("--emb", default="/work/data_sim/eval_simfm4/emb")
-    p.add_argument("--model", default="simfm")
+    p.add_argument("--model", default="simfm", help="registered name or label=DIR (as eval_simfm.py --models)")
     p.add_argument("--n-same-sed", type=int, default=200)
     p.add_argument("--ref", default=None, help="ZTF reference set (default <sim-root>/ztf_zs); its embeddings "
                    "must be cached as <emb>/<model>_<dir name>.npy (eval_simfm.py --zs-refs writes them)")
@@ -132,8 +132,9 @@ def main(argv=None) -> int:
           f"(R² = 0 ⇔ MSE {zl[core].var():.5f})")
 
     emb = Path(a.emb)
-    Xz, Xl = np.load(emb / f"{a.model}_{tag}.npy"), np.load(emb / f"{a.model}_lsst_zs.npy")
-    print(f"## 3. embeddings of {a.model}")
+    label, _, mdir = a.model.partition("=")
+    Xz, Xl = np.load(emb / f"{label}_{tag}.npy"), np.load(emb / f"{label}_lsst_zs.npy")
+    print(f"## 3. embeddings of {label}")
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import cross_val_predict
@@ -182,7 +183,7 @@ def main(argv=None) -> int:
     if a.z_head:
         import astroembed as ae
 
-        m = ae.load_pretrained(a.model)
+        m = ae.load_pretrained(mdir or label)
         for name, ds, z_, c_ in ((tag, ztf, zz, cz), ("lsst_zs", lsst, zl, core)):
             zp = m.predict(ds.lightcurves)[1]
             print(f"  pre-training z head on {name}: R² all {r2(z_, zp):.2f}, core {r2(z_[c_], zp[c_]):.2f}")
