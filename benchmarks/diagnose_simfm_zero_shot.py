@@ -15,6 +15,10 @@ Sections (printed):
    ZTF → LSST predictions per true-z bin (mean prediction, RMSE).
 4. **Is z in the LSST embedding at all?**  5-fold cross-validated ridge *within* LSST (diagnostic only:
    it uses LSST labels, it is not a zero-shot number) and within ZTF.
+6. **Peak flux alone** (no embedding): ridge of z on [x, x²], x = log10(max g/r flux / µJy), ZTF → LSST
+   (g/r bands of each survey) and 5-fold CV within ZTF: how far a pure distance indicator gets.
+7. **Peak coverage and Malmquist bias**: per z bin, the noiseless g/r peak magnitude (min of g, r) and the
+   observed one (brightest g/r point) of the reference and of LSST.
 5. **Selection.**  Zero-shot R² in the core range split by whether the LSST event would have passed the
    BTS-like cut (min of its noiseless g/r peak magnitudes < 19).
 
@@ -194,6 +198,33 @@ def main(argv=None) -> int:
         if m.sum() > 2:
             print(f"  {lab}: n {m.sum()}, R² {r2(zl[m], pred[m]):.2f}, bias (pred − true) "
                   f"{np.mean(pred[m] - zl[m]):+.4f}, RMSE {np.sqrt(np.mean((pred[m] - zl[m]) ** 2)):.4f}")
+    print("## 6. peak flux alone: ridge z ~ [x, x²], x = log10(max g/r flux / µJy)")
+
+    def logpeak(ds):
+        return np.array([np.log10(max(np.max(lc.flux[np.isin(lc.band, ("ztfg", "ztfr", "lsstg", "lsstr"))],
+                                             initial=1e-3), 1e-3)) for lc in ds.lightcurves])
+
+    fz, fl = logpeak(ztf), logpeak(lsst)
+    Fz, Fl = np.c_[fz, fz ** 2], np.c_[fl, fl ** 2]
+    pf = ridge().fit(Fz, zz).predict(Fl)
+    print(f"  ZTF→LSST R²: full-range {r2(zl, pf):.2f}, core {r2(zl[core], pf[core]):.2f}; "
+          f"within ZTF (5-fold CV) {cv_r2(Fz, zz, cz)[1]:.2f}")
+    print(f"  LSST events fainter (max g/r flux) than every ZTF reference event: {np.mean(fl < fz.min()):.1%} "
+          f"(core range {np.mean(fl[core] < fz.min()):.1%}); than the ZTF 1 % quantile: "
+          f"{np.mean(fl < np.quantile(fz, 0.01)):.1%}")
+    print("## 7. g/r peak magnitude by z bin: noiseless median [q5, q95]; observed (brightest g/r point) median")
+    for name, ds in ((tag, ztf), ("lsst_zs", lsst)):
+        b = ("ztfg", "ztfr") if "peak_mag_ztfg" in ds.truth else ("lsstg", "lsstr")
+        obs = 23.9 - 2.5 * np.log10(np.maximum([np.max(lc.flux[np.isin(lc.band, b)], initial=1e-3)
+                                               for lc in ds.lightcurves], 1e-3))
+        true = np.minimum(ds.truth[f"peak_mag_{b[0]}"], ds.truth[f"peak_mag_{b[1]}"]).to_numpy()
+        z = ds.truth["redshift"].to_numpy()
+        print(f"  {name}: observed − noiseless median {np.median(obs - true):+.2f}, q84 {np.quantile(obs - true, .84):+.2f}")
+        for z0, z1 in ((0.04, 0.1), (0.1, 0.15), (0.15, 0.2), (0.2, 0.31)):
+            m = (z >= z0) & (z < z1)
+            if m.sum():
+                print(f"    z {z0:.2f}–{z1:.2f} (n {m.sum()}): noiseless {np.median(true[m]):.2f} "
+                      f"[{np.quantile(true[m], .05):.2f}, {np.quantile(true[m], .95):.2f}]; observed {np.median(obs[m]):.2f}")
     return 0
 
 
