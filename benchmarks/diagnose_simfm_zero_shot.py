@@ -198,6 +198,16 @@ def main(argv=None) -> int:
         if m.sum() > 2:
             print(f"  {lab}: n {m.sum()}, R² {r2(zl[m], pred[m]):.2f}, bias (pred − true) "
                   f"{np.mean(pred[m] - zl[m]):+.4f}, RMSE {np.sqrt(np.mean((pred[m] - zl[m]) ** 2)):.4f}")
+    from astroembed.simulate.candidates import _mag_cut
+
+    lim = _mag_cut(SURVEYS["ztf"], None)
+    det = (np.minimum(lsst.truth["peak_mag_lsstg"], lsst.truth["peak_mag_lsstr"]) < lim).to_numpy()
+    full = (zl >= zz.min()) & (zl <= zz.max())
+    for lab, m in ((f"full range, ZTF-detectable (g/r peak < {lim:.2f})", full & det),
+                   ("full range, fainter than ZTF's limit", full & ~det)):
+        if m.sum() > 2:
+            print(f"  {lab} (post-hoc diagnostic): n {m.sum()}, R² {r2(zl[m], pred[m]):.2f}, bias "
+                  f"{np.mean(pred[m] - zl[m]):+.4f}")
     print("## 6. peak flux alone: ridge z ~ [x, x²], x = log10(max g/r flux / µJy)")
 
     def logpeak(ds):
