@@ -246,8 +246,8 @@ def simulate_event(cfg: SimConfig, index: int) -> dict:
             shape = sed_shape(cls, _features(lib, sn, nodes, p, True), temps, p["host_av"], True)
             colour = amp * (shape @ W.T)  # (n_node, n_band): µJy per unit L
             with np.errstate(divide="ignore"):
-                peak_mags = 23.9 - 2.5 * np.log10(np.max(colour * _brightness(cls, nodes, p)[:, None], axis=0))
-            if np.min(peak_mags) > mag_cut:
+                peak_mags = 23.9 - 2.5 * np.log10((colour * _brightness(cls, nodes, p)[:, None]).max(axis=0))
+            if peak_mags.min() > mag_cut:
                 continue
             n_peak += 1
             peak_mjd = float(p["peak_mjd"])
