@@ -15,6 +15,19 @@ Tasks (per model)
   of the training folds, scoring the test fold's normal objects and its share of the rare types;
   AUROC (all anomalies vs normals, on the pooled cross-fitted scores; fold std) and macro AUROC (mean
   over anomaly types with >= 5 objects of type-vs-normals AUROC).
+* ``anomaly_select`` (``--anomaly-methods``, default all of ``AnomalyDetector``'s methods with the fixed
+  settings above; LOF with k = 10): every method on the same outer folds, and the **declared selection
+  rule** (fixed in commit "eval_simfm: declared anomaly-method rule" before any test number of a new
+  method was computed, applied identically to every embedding):
+  within each outer fold k, only the four training folds are used: for each of them j, fit every method on
+  the normal objects of the training folds other than j and score fold j's normal and rare-type objects;
+  the method with the highest AUROC on these pooled inner scores (inner validation: normals and
+  rare-type objects of the *training* folds only) is used for test fold k (ties: the first in
+  ``--anomaly-methods`` order, mcif first).  The reported anomaly AUROC of a model is the mean ± std over
+  the five outer folds of the selected method's test-fold AUROC (per fold, since the scales of different
+  methods are not comparable across folds); the model's recommended method is the one picked in most
+  outer folds (ties: the higher mean inner AUROC).  Fixed methods are reported with the same per-fold
+  mean and, as before, the pooled AUROC.
 * ``finetune`` (SimFM models, ``--finetune``): the encoder is unfrozen and trained with a new 5-class head
   + the redshift head on the training folds (Full) or on 128 of them (Limited, 5 draws); AUROC and
   redshift MSE from the heads.
@@ -40,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 import astroembed as ae
+from astroembed.anomaly import METHODS as AD_METHODS
 from astroembed.anomaly import AnomalyDetector
 from astroembed.datasets import load_ztf_bts
 from astroembed.evaluate.features import FeatureEmbedder
@@ -47,11 +61,9 @@ from astroembed.evaluate.probes import make_probe
 from astroembed.models.registry import bundled_weights_dir
 
 CLASSES5 = ("Ia", "II", "Ibc", "IIn", "SLSN-I")
-NORMAL_TYPES = {"SN Ia": "Ia", "SN II": "II", "SN IIP": "II", "SN Ib": "Ibc", "SN Ic": "Ibc", "SN Ib/c": "Ibc",
-                "SN IIn": "IIn"}
-ANOMALY_TYPES = ("SN Ia-91T", "SN Ia-91bg", "SN Ia-pec", "SN Iax", "SN Ia-CSM", "SN Ic-BL", "SN Ibn", "SN Icn",
-                 "SLSN-I", "SLSN-II", "TDE", "ILRT", "LRN", "LBV", "Ca-rich", "nova")
-N_FOLDS, N_LABELLED, N_DRAWS = 5, 128, 5
+from simfm_anomaly import ANOMALY_TYPES, N_FOLDS, NORMAL_TYPES, anomaly_select_task, print_anomaly_select  # noqa: E402
+
+N_LABELLED, N_DRAWS = 128, 5
 
 
 def load_bts():
@@ -276,6 +288,8 @@ def main(argv=None) -> int:
     p.add_argument("--finetune", nargs="*", default=[], help="labels of SimFM models to fine-tune (unfrozen)")
     p.add_argument("--tasks", nargs="+", default=["probe", "anomaly", "zero_shot"],
                    help="tasks to (re)compute; results of other tasks already in results.json are kept")
+    p.add_argument("--anomaly-methods", nargs="+", default=list(AD_METHODS),
+                   help="candidate methods of the anomaly_select task, in tie-break order")
     p.add_argument("--print-only", nargs="+", metavar="RESULTS_JSON",
                    help="only print the tables of these results.json files (merged, in order)")
     a = p.parse_args(argv)
@@ -303,6 +317,8 @@ def main(argv=None) -> int:
             r |= {"anomaly_mcif": anomaly_task(X, obj, fold, "mcif"),
                   "anomaly_mcif_plain": anomaly_task(X, obj, fold, "mcif", extrapolation=False),
                   "anomaly_knn": anomaly_task(X, obj, fold, "knn")}
+        if "anomaly_select" in a.tasks:
+            r["anomaly_select"] = anomaly_select_task(X, obj, fold, list(a.anomaly_methods))
         if "zero_shot" in a.tasks:
             root = Path(a.sim_root)
             for ref in a.zs_refs or [root / "ztf_zs"]:
@@ -363,6 +379,7 @@ def print_tables(results: dict) -> None:
         for n, f in ft.items():
             print(f"| {n} | {_f(f['full']['auroc'])} | {_f(f['limited']['auroc'])} | {_f(f['full']['z_mse_head'])} | "
                   f"{_f(f['limited']['z_mse_head'])} |")
+    print_anomaly_select(results)
     for n, r in results.items():
         if "anomaly_mcif" not in r:
             continue
