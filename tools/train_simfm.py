@@ -73,19 +73,29 @@ def load_sim(data: dict, class_names) -> tuple[list, np.ndarray, np.ndarray, np.
     dirs = survey_dirs(data)
     for k, survey in enumerate(data["surveys"]):
         ds = read_parquet(dirs[survey])
-        keep = [i for i, c in enumerate(ds.truth["class"]) if c not in data["held_out_classes"]]
-        keep = keep[: data["max_per_survey"]] if data["max_per_survey"] else keep
-        unknown = sorted({ds.truth["class"][i] for i in keep} - set(index))
-        if unknown:
-            raise SystemExit(f"classes {unknown} of {dirs[survey]} ({survey}) are neither in model.class_names nor held out")
-        all_lcs = ds.lightcurves
-        for i in keep:
-            lcs.append(all_lcs[i])
-            y.append(index[ds.truth["class"][i]])
-            z.append(float(ds.truth["redshift"][i]))
-            s.append(k)
+        keep = _kept_rows(ds, data, index, f"{dirs[survey]} ({survey})", data["max_per_survey"])
+        _append_rows(ds, keep, index, lcs, y, z)
+        s.extend([k] * len(keep))
         counts[survey] = ds.truth["class"].iloc[keep].value_counts().to_dict()
     return lcs, np.array(y), np.array(z, np.float32), np.array(s), counts
+
+
+def _kept_rows(ds, data: dict, index: dict, where: str, limit=None) -> list[int]:
+    """Rows of ``ds`` whose class is not held out (the first ``limit`` of them); unknown classes refused."""
+    keep = [i for i, c in enumerate(ds.truth["class"]) if c not in data["held_out_classes"]]
+    keep = keep[:limit] if limit else keep
+    unknown = sorted({ds.truth["class"][i] for i in keep} - set(index))
+    if unknown:
+        raise SystemExit(f"classes {unknown} of {where} are neither in model.class_names nor held out")
+    return keep
+
+
+def _append_rows(ds, keep, index: dict, lcs: list, y: list, z: list) -> None:
+    all_lcs = ds.lightcurves
+    for i in keep:
+        lcs.append(all_lcs[i])
+        y.append(index[ds.truth["class"][i]])
+        z.append(float(ds.truth["redshift"][i]))
 
 
 def load_pairs(data: dict, class_names) -> tuple[list, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
@@ -100,17 +110,10 @@ def load_pairs(data: dict, class_names) -> tuple[list, np.ndarray, np.ndarray, n
         for sv, ds in sets.items():
             if sv not in data["surveys"]:
                 raise SystemExit(f"data.pairs: survey {sv!r} of {d} is not in data.surveys {data['surveys']}")
-            keep = [i for i, c in enumerate(ds.truth["class"]) if c not in data["held_out_classes"]]
-            unknown = sorted({ds.truth["class"][i] for i in keep} - set(index))
-            if unknown:
-                raise SystemExit(f"classes {unknown} of {d}/{sv} are neither in model.class_names nor held out")
-            all_lcs = ds.lightcurves
-            for i in keep:
-                lcs.append(all_lcs[i])
-                y.append(index[ds.truth["class"][i]])
-                z.append(float(ds.truth["redshift"][i]))
-                s.append(data["surveys"].index(sv))
-                pid.append(offset + i)
+            keep = _kept_rows(ds, data, index, f"{d}/{sv}")
+            _append_rows(ds, keep, index, lcs, y, z)
+            s.extend([data["surveys"].index(sv)] * len(keep))
+            pid.extend(offset + i for i in keep)
             counts[f"pairs:{d}:{sv}"] = len(keep)
         offset += len(sets["ztf"])
     return lcs, np.array(y, np.int64), np.array(z, np.float32), np.array(s, np.int64), np.array(pid, np.int64), counts
