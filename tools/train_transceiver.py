@@ -3,7 +3,10 @@
 The JSON config has four keys, all used: ``model`` (a TransceiverConfig mapping, or null with
 ``init_from``), ``init_from`` (a model directory to start from, or null; with both, its weights are loaded
 into the given config, which must have the same shapes), ``train`` (a TrainConfig
-mapping) and ``data``:
+mapping) and ``data``; and an optional fifth, ``finetune_overrides`` (absent = ``{}`` = no change): training-only
+model settings replaced on the model before training (``{"contrastive_weight": 4.0}``; keys from
+``astroembed.models.transceiver.training.TRAINING_ONLY_KEYS``, validated by the config; shape keys refused).
+``benchmarks/eval_transceiver.py --part osc`` applies it to each fold's fine-tuning likewise.  ``data``:
 
 * ``source``: ``"sim"`` (``sim_dir``; the last ``holdout_fraction`` of the events are never used — they are
   the simulated test set of benchmarks/eval_transceiver.py) or ``"osc"`` (the development OSC pairs,
@@ -52,10 +55,14 @@ class DataConfig(StrictConfig):
 
 def load_config(path) -> dict:
     doc = json.loads(Path(path).read_text())
-    keys = {"model", "init_from", "train", "data"}
-    if set(doc) != keys:
-        raise ConfigError(f"{path}: keys must be exactly {sorted(keys)}; unknown {sorted(set(doc) - keys)}, "
-                          f"missing {sorted(keys - set(doc))}")
+    keys, optional = {"model", "init_from", "train", "data"}, {"finetune_overrides"}
+    if not keys <= set(doc) <= keys | optional:
+        raise ConfigError(f"{path}: keys must be {sorted(keys)} (+ optional {sorted(optional)}); unknown "
+                          f"{sorted(set(doc) - keys - optional)}, missing {sorted(keys - set(doc))}")
+    doc.setdefault("finetune_overrides", {})
+    if not isinstance(doc["finetune_overrides"], dict):
+        raise ConfigError(f"{path}: finetune_overrides: expected a mapping of training-only model settings "
+                          f"(e.g. {{\"contrastive_weight\": 4.0}}), got {type(doc['finetune_overrides']).__name__}")
     if doc["model"] is None and doc["init_from"] is None:
         raise ConfigError(f"{path}: give model (a new model), init_from (a model directory) or both (init_from's "
                           "weights in a model with the given config, e.g. another beta; shapes must match)")
@@ -114,6 +121,7 @@ def main(argv=None) -> int:
     from astroembed.models.transceiver import TransceiverConfig, TransceiverModel
     from astroembed.models.transceiver.training import (
         TrainConfig,
+        apply_training_overrides,
         fit_calibration,
         split_by_object,
         train_model,
@@ -152,6 +160,9 @@ def main(argv=None) -> int:
             init = TransceiverModel.from_pretrained(doc["init_from"])
             model.load_state_dict(init.state_dict(), strict=True)
             model.pin_band_wavelengths(init.band_wavelengths)  # fine-tune with the bands it was trained with
+    apply_training_overrides(model, doc["finetune_overrides"], where=f"{a.config}: finetune_overrides")
+    if doc["finetune_overrides"]:
+        log(f"finetune_overrides: {doc['finetune_overrides']}")
     torch.manual_seed(tc.seed)
     with pinned_band_wavelengths(model.band_wavelengths):
         arr, table = training_data(data, model.config, data_root=a.data_root, sim_dir=sim_dir,

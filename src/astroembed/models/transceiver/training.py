@@ -18,7 +18,15 @@ from ...config import StrictConfig, check_positive
 from ...data.collate import LightCurveBatch, SpectrumBatch
 from ...errors import ConfigError
 
-__all__ = ["TrainConfig", "PairArrays", "peak_epoch", "prepare_pairs", "train_model", "fit_calibration"]
+__all__ = ["TrainConfig", "PairArrays", "peak_epoch", "prepare_pairs", "train_model", "fit_calibration",
+           "TRAINING_ONLY_KEYS", "apply_training_overrides"]
+
+#: model-config keys that only the training objective / augmentation read, at use time (never the network's
+#: shapes, the modules built in ``__init__``, the preprocessing or generation): the only ones a fine-tuning may
+#: change on a pre-trained model (``finetune_overrides``).  ``dropout`` and ``min_scale`` are left out on
+#: purpose: they are baked into modules when the model is built.
+TRAINING_ONLY_KEYS = ("beta", "free_bits", "contrastive_weight", "contrastive_temperature", "lc_likelihood_weight",
+                      "iwae_samples", "obs_dropout_max", "min_obs", "phase_dropout")
 
 
 @dataclass(frozen=True)
@@ -153,6 +161,34 @@ def prepare_pairs(lightcurves, spectra, config, *, phases=None) -> tuple[PairArr
         out.spec_flux[j], out.spec_err[j], out.spec_mask[j] = s.flux, s.flux_err, s.mask
         out.phase[j] = ph
     return out, skipped
+
+
+def apply_training_overrides(model, overrides, *, where: str = "finetune_overrides"):
+    """Replace training-only settings of ``model.config`` (in place; returns the model).
+
+    ``overrides``: a mapping ``{key: value}`` with keys from :data:`TRAINING_ONLY_KEYS` (e.g.
+    ``{"contrastive_weight": 4.0}``), or ``None`` / ``{}`` = no change (the config object is kept as is).
+    Values are validated by the config dataclass (``TransceiverConfig.__post_init__``).  Any other key —
+    one that changes shapes, preprocessing or generation — is a ``ConfigError`` naming it.  The weights are
+    untouched; a model saved afterwards records the overridden config (its training objective).
+    """
+    if overrides is None:
+        return model
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{where}: expected a mapping {{key: value}} of training-only model settings, got "
+                          f"{type(overrides).__name__}")
+    bad = sorted(set(overrides) - set(TRAINING_ONLY_KEYS))
+    if bad:
+        raise ConfigError(f"{where}: key(s) {bad} cannot be changed on a pre-trained model (they change its shapes, "
+                          f"modules, preprocessing or generation); allowed: {list(TRAINING_ONLY_KEYS)}. To change "
+                          "them train a new model (config 'model')")
+    if not overrides:
+        return model
+    try:
+        model.config = model.config.replace(**overrides)
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    return model
 
 
 def _grid_of(config) -> np.ndarray:
