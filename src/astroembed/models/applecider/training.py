@@ -143,7 +143,7 @@ def train_applecider(cfg: AppleCiderTrainConfig, lightcurves, labels, metadata=N
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch + 1,
                                                 pct_start=0.1)
     ema = EMA(model, cfg.ema_decay)
-    lo, hi = math.log(cfg.horizon_min), math.log(pc.horizon_days)
+    lo, hi = math.log(cfg.horizon_min), math.log(cfg.horizon_max or pc.horizon_days)
     for ep in range(cfg.epochs):
         model.train()
         batches = []

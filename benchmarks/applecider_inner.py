@@ -1,0 +1,144 @@
+"""Nested choice of an AppleCiDEr training recipe on inner validation folds (never on the test fold).
+
+For outer test fold k the inner validation fold is v = (k + 1) mod 5.  ``--stage inner``: for every
+candidate ``TAG=CONFIG`` and outer fold k, train on the labelled objects of the three folds other than
+k and v (+ the unlabelled BTS light curves, pre-training only, as in ``eval_applecider.py``) and predict
+fold v at 5 and 30 days -> ``OUT/inner_TAG_fold{k}.parquet``.  Nothing of fold k is read.
+
+``--stage select`` applies the decision rule below (fixed before the inner runs) and writes
+``OUT/nested_choice.json`` and ``OUT/oof_NESTED_fold{k}.parquet``: for each outer fold the outer
+prediction (``oof_TAG_fold{k}.parquet`` of ``eval_applecider.py --stage train --tag TAG``) of the
+candidate chosen for that fold, renamed ``NESTED (phot)`` / ``NESTED (phot+meta)``.  Those rows are
+an honest estimate of "pick the recipe on inner validation, then train on the four folds".
+
+Decision rule (per outer fold k, scored on fold v with metadata, macro-AUROC over the classes present):
+  a candidate replaces the reference (the first one given) when its 5-day AUROC is higher than the
+  reference's AND its 30-day AUROC is at least the reference's - 0.01; among several such candidates
+  the highest 5-day AUROC wins.  The release recipe is the candidate chosen in the most outer folds
+  (ties -> the reference).
+
+  PYTHONPATH=src OMP_NUM_THREADS=1 nice -n 10 python benchmarks/applecider_inner.py --stage inner \\
+      --candidates applecider-sim=configs/applecider_crossfit_sim.json \\
+                   applecider-early=configs/applecider_crossfit_early.json --out runs/applecider_eval
+  PYTHONPATH=src python benchmarks/applecider_inner.py --stage select --candidates ... --out runs/applecider_eval
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+INNER_HORIZONS = (5, 30)
+N_FOLDS = 5
+#: the 30-day tolerance of the decision rule (macro-AUROC)
+TOL_30 = 0.01
+
+
+def inner_fold(k: int) -> int:
+    """The inner validation fold of outer test fold ``k``."""
+    return (k + 1) % N_FOLDS
+
+
+def _candidates(specs) -> dict[str, str]:
+    out = {}
+    for s in specs:
+        tag, eq, path = s.partition("=")
+        if not (eq and tag and path) or tag in out:
+            raise ValueError(f"--candidates {s!r}: expected distinct TAG=CONFIG entries")
+        out[tag] = path
+    return out
+
+
+def _auroc(g: pd.DataFrame, classes) -> float:
+    from applecider_report import _metrics
+
+    return _metrics(g["label"].to_numpy(), g[classes].to_numpy(np.float64), classes)["macro_auroc"]
+
+
+def choose(scores: dict[str, dict[int, float]], reference: str, tol: float = TOL_30) -> str:
+    """The decision rule: ``scores[tag][h]`` = inner-validation macro-AUROC at h days."""
+    ref = scores[reference]
+    ok = [t for t, s in scores.items() if t != reference and s[5] > ref[5] and s[30] >= ref[30] - tol]
+    return max(ok, key=lambda t: scores[t][5]) if ok else reference
+
+
+def stage_inner(args):
+    import torch
+    from eval_applecider import _data, predict_rows
+
+    from astroembed.models.applecider.config import AppleCiderTrainConfig
+    from astroembed.models.applecider.training import train_applecider
+
+    torch.set_num_threads(args.threads)
+    d, folds = _data(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for tag, path in _candidates(args.candidates).items():
+        cfg = AppleCiderTrainConfig.from_file(path)
+        for k in args.folds:
+            dest = out / f"inner_{tag}_fold{k}.parquet"
+            if dest.exists():
+                print(f"{tag} outer fold {k}: exists, skipped")
+                continue
+            t0 = time.time()
+            v = inner_fold(k)
+            tr = np.flatnonzero((folds != k) & (folds != v))   # unlabelled (-1) included: pre-training only
+            va = np.flatnonzero(folds == v)
+            model, hist = train_applecider(cfg, [d.lightcurves[i] for i in tr], [d.labels[i] for i in tr],
+                                           d.metadata.iloc[tr].reset_index(drop=True), log=lambda s: None)
+            rows = predict_rows(model, cfg, d, va, v, tag, horizons=INNER_HORIZONS)
+            pd.DataFrame(rows).assign(outer_fold=k).to_parquet(dest)
+            print(f"{tag} outer fold {k} (validate on {v}): {hist['epochs_done']} epochs, {time.time() - t0:.0f} s",
+                  flush=True)
+
+
+def stage_select(args):
+    cands = _candidates(args.candidates)
+    ref = next(iter(cands))
+    out = Path(args.out)
+    choice, table = {}, {}
+    for k in range(N_FOLDS):
+        scores = {}
+        for tag in cands:
+            g = pd.read_parquet(out / f"inner_{tag}_fold{k}.parquet")
+            classes = [c for c in g.columns if c not in ("object_id", "label", "fold", "horizon", "method",
+                                                         "outer_fold")]
+            g = g[g["method"] == f"{tag} (phot+meta)"]
+            scores[tag] = {h: round(_auroc(g[g["horizon"] == h], classes), 4) for h in INNER_HORIZONS}
+        choice[k] = choose(scores, ref)
+        table[k] = scores
+        print(f"outer fold {k} (inner validation fold {inner_fold(k)}): {json.dumps(scores)} -> {choice[k]}")
+    counts = pd.Series(list(choice.values())).value_counts()
+    top = counts[counts == counts.max()].index.tolist()
+    release = ref if ref in top or len(top) > 1 else top[0]
+    print(f"release recipe (most outer folds, ties -> {ref}): {release}")
+    (out / "nested_choice.json").write_text(json.dumps({"choice": choice, "inner_scores": table,
+                                                        "release": release, "tol_30": TOL_30}, indent=1))
+    for k, tag in choice.items():
+        g = pd.read_parquet(out / f"oof_{tag}_fold{k}.parquet")
+        g["method"] = g["method"].str.replace(tag, args.nested_tag, regex=False)
+        g.to_parquet(out / f"oof_{args.nested_tag}_fold{k}.parquet")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--stage", choices=("inner", "select"), required=True)
+    p.add_argument("--candidates", nargs="+", required=True, help="TAG=CONFIG; the first is the reference")
+    p.add_argument("--out", default="runs/applecider_eval")
+    p.add_argument("--data-root", default=None)
+    p.add_argument("--folds", type=lambda s: [int(x) for x in s.split(",")], default=list(range(N_FOLDS)))
+    p.add_argument("--nested-tag", default="applecider-nested")
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args(argv)
+    stage_inner(args) if args.stage == "inner" else stage_select(args)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).parent))
+    main()

@@ -1,0 +1,82 @@
+"""AppleCiDEr early-horizon training: ``horizon_max`` (validated, caps the random-horizon draws) and the
+nested recipe choice of ``benchmarks/applecider_inner.py`` (decision rule, inner fold never the test fold)."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from astroembed.errors import ConfigError
+from astroembed.models.applecider import config as C
+from astroembed.models.applecider import training as T
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny():
+    return C.AppleCiderConfig(
+        embed_dim=8, spectrum=None,
+        photometry=C.PhotometryConfig(d_model=16, n_layers=1, n_heads=2, ff_dim=16, time2vec_dim=4, max_length=16),
+        metadata=None, fusion=C.FusionConfig(n_experts=2, hidden_dim=8))
+
+
+def test_horizon_max_validated_and_in_shipped_configs():
+    for bad in (1.0, 2.0, 150.0, "50", True):
+        with pytest.raises(ConfigError, match="horizon_max"):
+            C.AppleCiderTrainConfig(model=tiny(), horizon_min=2.0, horizon_max=bad)
+    assert C.AppleCiderTrainConfig(model=tiny(), horizon_max=50.0).horizon_max == 50.0
+    early = C.AppleCiderTrainConfig.from_file(ROOT / "configs/applecider_crossfit_early.json")
+    sim = C.AppleCiderTrainConfig.from_file(ROOT / "configs/applecider_crossfit_sim.json")
+    assert sim.horizon_max is None and early.horizon_max == 50.0
+    # the early recipe differs from the sim one only in the horizon draw
+    assert early.replace(horizon_max=None, p_truncate=sim.p_truncate) == sim
+
+
+@pytest.mark.parametrize("hmax", [None, 6.0])
+def test_horizon_max_caps_the_training_cuts(monkeypatch, hmax):
+    import astroembed as ae
+
+    seen = []
+    real = T.cut_tokens
+
+    def spy(item, horizon, min_points):
+        seen.append(horizon)
+        return real(item, horizon, min_points)
+
+    monkeypatch.setattr(T, "cut_tokens", spy)
+    r = np.random.default_rng(0)
+    lcs = [ae.LightCurve(time=59000.0 + np.sort(r.uniform(0, 60, 10)), band=["ztfg", "ztfr"] * 5,
+                         mag=r.uniform(18, 19, 10), mag_err=np.full(10, 0.1), object_id=f"o{i}") for i in range(16)]
+    cfg = C.AppleCiderTrainConfig(model=tiny(), pretrain_epochs=0, epochs=3, batch_size=8, p_truncate=0.999999,
+                                  horizon_min=2.0, horizon_max=hmax, max_minutes=1.0)
+    T.train_applecider(cfg, lcs, [C.DEFAULT_CLASSES[i % 2] for i in range(16)], log=lambda s: None)
+    h = np.asarray(seen)
+    assert len(h) == 48 and np.isfinite(h).all() and h.min() >= 2.0
+    if hmax is None:
+        assert h.max() > 6.0 and h.max() <= 100.0
+    else:
+        assert h.max() <= 6.0
+
+
+def _inner():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    spec = importlib.util.spec_from_file_location("ac_inner", ROOT / "benchmarks/applecider_inner.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_nested_rule_and_inner_fold():
+    m = _inner()
+    assert all(m.inner_fold(k) != k for k in range(5)) and sorted(m.inner_fold(k) for k in range(5)) == list(range(5))
+    ref = {5: 0.70, 30: 0.87}
+    assert m.choose({"ref": ref, "early": {5: 0.72, 30: 0.865}}, "ref") == "early"     # 30 d within 0.01
+    assert m.choose({"ref": ref, "early": {5: 0.72, 30: 0.855}}, "ref") == "ref"       # 30 d drops > 0.01
+    assert m.choose({"ref": ref, "early": {5: 0.70, 30: 0.90}}, "ref") == "ref"        # 5 d not higher
+    assert m.choose({"ref": ref, "a": {5: 0.71, 30: 0.87}, "b": {5: 0.73, 30: 0.87}}, "ref") == "b"
+    assert not math.isnan(m.TOL_30)
