@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from astroembed.errors import ConfigError
 from astroembed.models.applecider import config as C
@@ -80,3 +81,35 @@ def test_nested_rule_and_inner_fold():
     assert m.choose({"ref": ref, "early": {5: 0.70, 30: 0.90}}, "ref") == "ref"        # 5 d not higher
     assert m.choose({"ref": ref, "a": {5: 0.71, 30: 0.87}, "b": {5: 0.73, 30: 0.87}}, "ref") == "b"
     assert not math.isnan(m.TOL_30)
+
+
+def test_init_lr_scale_validated_and_slows_only_the_initialised_parts(tmp_path):
+    import astroembed as ae
+    from astroembed.models.applecider.model import AppleCiderModel
+
+    with pytest.raises(ConfigError, match="init_lr_scale"):
+        C.AppleCiderTrainConfig(model=tiny(), init_lr_scale=0.5)            # no init_from: no effect
+    for bad in (0.0, 1.5, True):
+        with pytest.raises(ConfigError, match="init_lr_scale"):
+            C.AppleCiderTrainConfig(model=tiny(), init_from="x", init_lr_scale=bad)
+    src = AppleCiderModel(tiny())
+    src.save_pretrained(tmp_path / "src")
+    r = np.random.default_rng(1)
+    lcs = [ae.LightCurve(time=59000.0 + np.sort(r.uniform(0, 30, 8)), band=["ztfg", "ztfr"] * 4,
+                         mag=r.uniform(18, 19, 8), mag_err=np.full(8, 0.1), object_id=f"o{i}") for i in range(16)]
+    labels = [C.DEFAULT_CLASSES[i % 2] for i in range(16)]
+    base = C.AppleCiderTrainConfig(model=tiny(), pretrain_epochs=1, epochs=2, batch_size=8, max_minutes=1.0,
+                                   init_from=str(tmp_path / "src"))
+
+    torch.manual_seed(0)                            # train_applecider seeds 0 before building its model
+    fusion0 = [q.detach().clone() for q in AppleCiderModel(tiny()).fusion.parameters()]
+
+    def moved(cfg):
+        m, _ = T.train_applecider(cfg, lcs, labels, log=lambda s: None)
+        ph = (m.photometry.proj.weight - src.photometry.proj.weight).abs().max().item()
+        fu = max((q - q0).abs().max().item() for q, q0 in zip(m.fusion.parameters(), fusion0))
+        return ph, fu
+
+    full, slow = moved(base), moved(base.replace(init_lr_scale=1e-6))
+    assert slow[0] < 1e-4 < full[0]                 # the initialised tower barely moves at scale 1e-6
+    assert slow[1] > 0.3 * full[1] > 0              # the fresh fusion head still trains at lr

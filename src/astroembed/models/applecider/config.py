@@ -225,6 +225,8 @@ class AppleCiderTrainConfig(StrictConfig):
     embedding head initialise this model before stage 1 (its photometry config and ``embed_dim`` must
     equal this model's; the metadata/spectrum towers and the fusion head start fresh, so its classes may
     differ).  A relative path is taken from the working directory.
+    ``init_lr_scale`` (in (0, 1]; must be 1 without ``init_from``): the initialised photometry tower and
+    embedding head are trained at ``lr * init_lr_scale`` in both stages (the fresh parts at ``lr``).
     """
 
     model: AppleCiderConfig = field(default_factory=AppleCiderConfig)
@@ -243,6 +245,7 @@ class AppleCiderTrainConfig(StrictConfig):
     max_minutes: float = 8.0
     seed: int = 0
     init_from: str | None = None
+    init_lr_scale: float = 1.0
 
     def __post_init__(self):
         w = "AppleCiderTrainConfig"
@@ -266,6 +269,11 @@ class AppleCiderTrainConfig(StrictConfig):
                               f"horizon_days={self.model.photometry.horizon_days}] days, got {hm!r}")
         if self.init_from is not None and (not isinstance(self.init_from, str) or not self.init_from):
             raise ConfigError(f"{w}.init_from: must be null or a non-empty directory path, got {self.init_from!r}")
+        sc = self.init_lr_scale
+        if isinstance(sc, bool) or not isinstance(sc, (int, float)) or not 0.0 < sc <= 1.0:
+            raise ConfigError(f"{w}.init_lr_scale: must be a number in (0, 1], got {sc!r}")
+        if self.init_from is None and sc != 1.0:
+            raise ConfigError(f"{w}.init_lr_scale: {sc!r} has no effect without init_from; set it to 1.0")
 
     @classmethod
     def from_file(cls, path, **overrides) -> AppleCiderTrainConfig:

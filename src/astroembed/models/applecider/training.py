@@ -98,6 +98,8 @@ def train_applecider(cfg: AppleCiderTrainConfig, lightcurves, labels, metadata=N
         init_photometry_from(model, cfg.init_from)
         log(f"[applecider] photometry tower + embedding head initialised from {cfg.init_from}")
     hist["init_from"] = cfg.init_from
+    # the initialised photometry tower + embedding head learn at lr * init_lr_scale (1 without init_from)
+    init_scale = cfg.init_lr_scale if cfg.init_from is not None else 1.0
     model = model.to(device)
     d = mc.photometry.d_model
     pc = mc.photometry
@@ -111,8 +113,8 @@ def train_applecider(cfg: AppleCiderTrainConfig, lightcurves, labels, metadata=N
     # stage 1: masked light-curve pre-training (every light curve, labelled or not)
     if cfg.pretrain_epochs:
         head = MaskedLightCurveHead(d).to(dev)
-        opt = torch.optim.AdamW(list(model.photometry.parameters()) + list(head.parameters()), lr=cfg.lr,
-                                weight_decay=cfg.weight_decay)
+        opt = torch.optim.AdamW([{"params": list(model.photometry.parameters()), "lr": cfg.lr * init_scale},
+                                 {"params": list(head.parameters()), "lr": cfg.lr}], weight_decay=cfg.weight_decay)
         t_pre = time.monotonic() + 0.3 * 60.0 * cfg.max_minutes
         model.train()
         for ep in range(cfg.pretrain_epochs):
@@ -138,9 +140,11 @@ def train_applecider(cfg: AppleCiderTrainConfig, lightcurves, labels, metadata=N
     counts = np.bincount(np.concatenate([y[lab_idx], sy]), minlength=len(mc.classes))
     alpha = torch.from_numpy(class_balanced_weights(counts, cfg.cb_beta)).to(dev)
     hist["class_counts"] = dict(zip(mc.classes, counts.tolist()))
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    pre = set(model.photometry.parameters()) | set(model.embed_head.parameters())
+    groups = [[q for q in model.parameters() if q in pre], [q for q in model.parameters() if q not in pre]]
+    opt = torch.optim.AdamW([{"params": g} for g in groups], lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(lab_idx) / cfg.batch_size) + math.ceil(len(sy) / cfg.batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch + 1,
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[cfg.lr * init_scale, cfg.lr], total_steps=cfg.epochs * steps_per_epoch + 1,
                                                 pct_start=0.1)
     ema = EMA(model, cfg.ema_decay)
     lo, hi = math.log(cfg.horizon_min), math.log(cfg.horizon_max or pc.horizon_days)
