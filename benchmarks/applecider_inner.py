@@ -5,6 +5,9 @@ candidate ``TAG=CONFIG`` and outer fold k, train on the labelled objects of the 
 k and v (+ the unlabelled BTS light curves, pre-training only, as in ``eval_applecider.py``) and predict
 fold v at 5 and 30 days -> ``OUT/inner_TAG_fold{k}.parquet``.  Nothing of fold k is read.
 
+``--stage average --members A B C --tag T`` writes the probability mean of several candidates' inner (and,
+where all exist, outer) predictions as candidate T (a recipe ensemble: one model per member recipe).
+
 ``--stage select`` applies the decision rule below (fixed before the inner runs) and writes
 ``OUT/nested_choice.json`` and ``OUT/oof_NESTED_fold{k}.parquet``: for each outer fold the outer
 prediction (``oof_TAG_fold{k}.parquet`` of ``eval_applecider.py --stage train --tag TAG``) of the
@@ -126,17 +129,56 @@ def stage_select(args):
         g.to_parquet(out / f"oof_{args.nested_tag}_fold{k}.parquet")
 
 
+def average_predictions(frames: dict[str, pd.DataFrame], tag: str) -> pd.DataFrame:
+    """Mean class probabilities of several candidates' prediction rows (same objects, horizons and
+    modes), methods renamed ``TAG (phot)`` / ``TAG (phot+meta)``; raises when the rows differ."""
+    key = ["object_id", "horizon", "mode"]
+    out = None
+    for t, g in frames.items():
+        g = g.copy()
+        g["mode"] = g["method"].str.replace(t, "", regex=False)
+        g = g.drop(columns="method").sort_values(key).reset_index(drop=True)
+        if out is None:
+            out, n, classes = g, 1, [c for c in g.columns if c not in
+                                     ("object_id", "label", "fold", "horizon", "mode", "outer_fold")]
+            continue
+        if not g[key].equals(out[key]):
+            raise ValueError(f"{t}: prediction rows differ from the first member's; cannot average")
+        out[classes] += g[classes].to_numpy()
+        n += 1
+    out[classes] /= n
+    out["method"] = tag + out.pop("mode")
+    return out
+
+
+def stage_average(args):
+    """inner_/oof_ files of the ``--members`` tags -> their probability mean under ``--tag`` (the oof_ files
+    only where every member has them)."""
+    out = Path(args.out)
+    for prefix in ("inner", "oof"):
+        for k in range(N_FOLDS):
+            paths = {t: out / f"{prefix}_{t}_fold{k}.parquet" for t in args.members}
+            if not all(p.exists() for p in paths.values()):
+                print(f"{prefix} fold {k}: not every member has predictions; skipped")
+                continue
+            avg = average_predictions({t: pd.read_parquet(p) for t, p in paths.items()}, args.tag)
+            avg.to_parquet(out / f"{prefix}_{args.tag}_fold{k}.parquet")
+            print(f"{prefix} fold {k}: mean of {args.members} -> {prefix}_{args.tag}_fold{k}.parquet")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--stage", choices=("inner", "select"), required=True)
-    p.add_argument("--candidates", nargs="+", required=True, help="TAG=CONFIG; the first is the reference")
+    p.add_argument("--stage", choices=("inner", "select", "average"), required=True)
+    p.add_argument("--candidates", nargs="+", default=[], help="TAG=CONFIG; the first is the reference")
+    p.add_argument("--members", nargs="+", default=[], help="average stage: the tags to average")
+    p.add_argument("--tag", default=None, help="average stage: the tag of the mean")
     p.add_argument("--out", default="runs/applecider_eval")
     p.add_argument("--data-root", default=None)
     p.add_argument("--folds", type=lambda s: [int(x) for x in s.split(",")], default=list(range(N_FOLDS)))
     p.add_argument("--nested-tag", default="applecider-nested")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
-    stage_inner(args) if args.stage == "inner" else stage_select(args)
+    {"inner": stage_inner, "select": stage_select, "average": stage_average}[args.stage](args)
 
 
 if __name__ == "__main__":

@@ -113,3 +113,21 @@ def test_init_lr_scale_validated_and_slows_only_the_initialised_parts(tmp_path):
     full, slow = moved(base), moved(base.replace(init_lr_scale=1e-6))
     assert slow[0] < 1e-4 < full[0]                 # the initialised tower barely moves at scale 1e-6
     assert slow[1] > 0.3 * full[1] > 0              # the fresh fusion head still trains at lr
+
+
+def test_average_predictions_means_probabilities_and_checks_rows():
+    import pandas as pd
+
+    m = _inner()
+
+    def rows(tag, p):
+        return pd.DataFrame({"object_id": ["b", "a"], "label": ["SN Ia", "SN II"], "fold": [1, 1], "horizon": [5, 5],
+                             "method": [f"{tag} (phot+meta)"] * 2, "SN Ia": [p, 1 - p], "SN II": [1 - p, p]})
+
+    avg = m.average_predictions({"x": rows("x", 0.2), "y": rows("y", 0.6)}, "ens")
+    assert list(avg["object_id"]) == ["a", "b"] and set(avg["method"]) == {"ens (phot+meta)"}
+    np.testing.assert_allclose(avg.set_index("object_id").loc["b", ["SN Ia", "SN II"]].to_numpy(float), [0.4, 0.6])
+    bad = rows("y", 0.6)
+    bad.loc[0, "object_id"] = "c"
+    with pytest.raises(ValueError, match="differ"):
+        m.average_predictions({"x": rows("x", 0.2), "y": bad}, "ens")
