@@ -131,3 +131,33 @@ def test_average_predictions_means_probabilities_and_checks_rows():
     bad.loc[0, "object_id"] = "c"
     with pytest.raises(ValueError, match="differ"):
         m.average_predictions({"x": rows("x", 0.2), "y": bad}, "ens")
+
+
+def test_init_from_trains_and_returns_with_the_source_band_table(tmp_path, monkeypatch):
+    import astroembed as ae
+    from astroembed.data.bands import LEGACY_BAND_WAVELENGTHS, band_wavelength, band_wavelength_table
+    from astroembed.models.applecider.model import AppleCiderModel
+
+    src = AppleCiderModel(tiny())
+    src.pin_band_wavelengths(LEGACY_BAND_WAVELENGTHS)
+    src.save_pretrained(tmp_path / "src")
+    seen = []
+    real = T.photometry_tokens
+
+    def spy(lc, cfg):
+        seen.append(float(band_wavelength("ztfg")))
+        return real(lc, cfg)
+
+    monkeypatch.setattr(T, "photometry_tokens", spy)
+    r = np.random.default_rng(2)
+    lcs = [ae.LightCurve(time=59000.0 + np.sort(r.uniform(0, 30, 6)), band=["ztfg", "ztfr"] * 3,
+                         mag=r.uniform(18, 19, 6), mag_err=np.full(6, 0.1), object_id=f"o{i}") for i in range(8)]
+    labels = [C.DEFAULT_CLASSES[i % 2] for i in range(8)]
+    cfg = C.AppleCiderTrainConfig(model=tiny(), pretrain_epochs=0, epochs=1, batch_size=4, max_minutes=1.0,
+                                  init_from=str(tmp_path / "src"))
+    m, _ = T.train_applecider(cfg, lcs, labels, log=lambda s: None)
+    assert set(seen) == {LEGACY_BAND_WAVELENGTHS["ztfg"]}
+    assert m.band_wavelengths["ztfg"] == LEGACY_BAND_WAVELENGTHS["ztfg"]
+    seen.clear()
+    m2, _ = T.train_applecider(cfg.replace(init_from=None), lcs, labels, log=lambda s: None)
+    assert set(seen) == {band_wavelength_table()["ztfg"]} and m2._band_table is None

@@ -54,8 +54,25 @@ def train_applecider(cfg: AppleCiderTrainConfig, lightcurves, labels, metadata=N
     ``lightcurves`` with ``labels`` (class names of ``cfg.model.classes`` or ``None`` = unlabelled, used
     in pre-training only) and aligned ``metadata`` (DataFrame / list of dicts / None); optional
     spectrum-only examples ``spectra`` with ``spectrum_labels``.  Light curves with too few detections
-    are skipped (counted in the history).
+    are skipped (counted in the history).  With ``cfg.init_from`` the bands are encoded with the band
+    table of the model it starts from, during training and in the returned model (as its tower learned
+    them); otherwise with the live registry.
     """
+    from contextlib import nullcontext
+    from pathlib import Path
+
+    from ...data.bands import pinned_band_wavelengths
+    from ..persistence import CONFIG_NAME, read_band_table
+
+    table = read_band_table(Path(cfg.init_from) / CONFIG_NAME) if cfg.init_from is not None else None
+    with pinned_band_wavelengths(table) if table is not None else nullcontext():
+        model, hist = _train(cfg, lightcurves, labels, metadata, spectra, spectrum_labels, device, log)
+    if table is not None:
+        model.pin_band_wavelengths(table)
+    return model, hist
+
+
+def _train(cfg, lightcurves, labels, metadata, spectra, spectrum_labels, device, log):
     mc = cfg.model
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
