@@ -67,3 +67,28 @@ def test_config_strict_and_members_checked():
     n = sum(p.numel() for p in AppleCiderEnsemble(AppleCiderEnsembleConfig(member=tiny(), n_members=2)).parameters())
     assert n * 3 == 2 * sum(p.numel() for p in AppleCiderEnsemble(AppleCiderEnsembleConfig(member=tiny(),
                                                                                              n_members=3)).parameters())
+
+
+def test_members_keep_their_own_band_tables(tmp_path):
+    from astroembed.data.bands import LEGACY_BAND_WAVELENGTHS, band_wavelength_table
+
+    ms = members(2)
+    ms[0].pin_band_wavelengths(LEGACY_BAND_WAVELENGTHS)            # member 0: astroembed 0.1's table
+    x = lcs()
+    want = [m.predict_proba(x).to_numpy() for m in ms]
+    ens = AppleCiderEnsemble.from_members(ms)
+    ens.save_pretrained(tmp_path / "e")
+    back = ae.load_pretrained(str(tmp_path / "e"))
+    assert back.band_wavelengths["ztfg"] == LEGACY_BAND_WAVELENGTHS["ztfg"]     # member 0 follows it
+    assert back.members[1].band_wavelengths["ztfg"] == band_wavelength_table()["ztfg"]
+    np.testing.assert_allclose(back.predict_proba(x).to_numpy(), (want[0] + want[1]) / 2, atol=1e-6)
+    np.testing.assert_allclose(back.embed_lightcurve(x), ms[0].embed_lightcurve(x), atol=1e-6)
+    back.pin_band_wavelengths(None)                               # the ensemble's table is member 0's
+    assert not np.allclose(back.embed_lightcurve(x), ms[0].embed_lightcurve(x), atol=1e-4)
+    back.pin_band_wavelengths(LEGACY_BAND_WAVELENGTHS)
+    # with one table for both members the mean differs (the tables matter)
+    same = AppleCiderEnsemble(back.config.replace(member_band_tables=()))
+    same.load_state_dict(back.state_dict())
+    assert not np.allclose(same.predict_proba(x).to_numpy(), back.predict_proba(x).to_numpy(), atol=1e-5)
+    with pytest.raises(ConfigError, match="member_band_tables"):
+        AppleCiderEnsembleConfig(member=tiny(), n_members=2, member_band_tables=({"ztfg": 4800.0},) * 2)

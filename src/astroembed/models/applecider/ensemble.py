@@ -29,16 +29,26 @@ ENSEMBLE_MODEL_TYPE = "applecider-ensemble"
 
 @dataclass(frozen=True)
 class AppleCiderEnsembleConfig(StrictConfig):
-    """``n_members`` (>= 2) AppleCiDEr models, all built from ``member``."""
+    """``n_members`` (>= 2) AppleCiDEr models, all built from ``member``.  The first member encodes bands
+    with the ensemble's own table (``band_wavelengths`` of its ``config.json``, :meth:`pin_band_wavelengths`);
+    ``member_band_tables``: one ``{band: Å}`` table for each further member (the table it was trained
+    with; members may differ), or empty: they follow the ensemble's table too."""
 
     member: AppleCiderConfig = field(default_factory=AppleCiderConfig)
     n_members: int = 3
+    member_band_tables: tuple = ()
 
     def __post_init__(self):
         w = "AppleCiderEnsembleConfig"
         if not isinstance(self.member, AppleCiderConfig):
             raise ConfigError(f"{w}.member: expected an AppleCiderConfig, got {type(self.member).__name__}")
         check_int(f"{w}.n_members", self.n_members, 2)
+        t = self.member_band_tables
+        if isinstance(t, list):
+            object.__setattr__(self, "member_band_tables", t := tuple(t))
+        if not isinstance(t, tuple) or (t and len(t) != self.n_members - 1) or not all(isinstance(x, dict) for x in t):
+            raise ConfigError(f"{w}.member_band_tables: expected () or {self.n_members - 1} {{band: Å}} tables (one per "
+                              f"member after the first), got {t!r:.80}")
 
 
 class AppleCiderEnsemble(PretrainedMixin, nn.Module):
@@ -53,18 +63,23 @@ class AppleCiderEnsemble(PretrainedMixin, nn.Module):
             raise TypeError(f"AppleCiderEnsemble: expected an AppleCiderEnsembleConfig, got {type(config).__name__}")
         self.config = config
         self.members = nn.ModuleList([AppleCiderModel(config.member) for _ in range(config.n_members)])
+        for m, table in zip(self.members[1:], config.member_band_tables):
+            m.pin_band_wavelengths(table)
         self.eval()
 
     @classmethod
     def from_members(cls, models) -> AppleCiderEnsemble:
-        """An ensemble holding copies of the weights of ``models`` (same config; >= 2 of them)."""
+        """An ensemble holding copies of the weights of ``models`` (same config; >= 2 of them), each member
+        keeping the band table its model encodes bands with."""
         models = list(models)
         if len(models) < 2 or any(m.config != models[0].config for m in models):
             raise ValueError("AppleCiderEnsemble.from_members: need >= 2 AppleCiderModels with one config")
-        ens = cls(AppleCiderEnsembleConfig(member=models[0].config, n_members=len(models)))
+        tables = tuple({k: float(v) for k, v in m.band_wavelengths.items()} for m in models)
+        ens = cls(AppleCiderEnsembleConfig(member=models[0].config, n_members=len(models),
+                                           member_band_tables=tables[1:]))
         for dst, src in zip(ens.members, models):
             dst.load_state_dict(src.state_dict())
-        ens.pin_band_wavelengths(models[0]._band_table)
+        ens.pin_band_wavelengths(tables[0])
         return ens.eval()
 
     @property
