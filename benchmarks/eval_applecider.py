@@ -196,6 +196,8 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=None, help="train stage: replaces the config's seed")
     p.add_argument("--img-dir", default="docs/img/models", help="where the report stage writes its plots")
+    p.add_argument("--plot-exclude", default=None,
+                   help="report stage: regex of methods left out of the plots (the tables keep every method)")
     p.add_argument("--tag", default="applecider", help="method name / file prefix of the trained model's predictions")
     args = p.parse_args(argv)
     if args.stage == "train":
