@@ -121,11 +121,15 @@ def stage_select(args):
     top = counts[counts == counts.max()].index.tolist()
     release = ref if ref in top or len(top) > 1 else top[0]
     print(f"release recipe (most outer folds, ties -> {ref}): {release}")
-    (out / "nested_choice.json").write_text(json.dumps({"choice": choice, "inner_scores": table,
+    (out / args.choice_file).write_text(json.dumps({"choice": choice, "inner_scores": table,
                                                         "release": release, "tol_30": TOL_30}, indent=1))
+    if args.no_nested:
+        return
+    alias = dict(a.split("=", 1) for a in args.outer_alias)
     for k, tag in choice.items():
-        g = pd.read_parquet(out / f"oof_{tag}_fold{k}.parquet")
-        g["method"] = g["method"].str.replace(tag, args.nested_tag, regex=False)
+        src = alias.get(tag, tag)
+        g = pd.read_parquet(out / f"oof_{src}_fold{k}.parquet")
+        g["method"] = g["method"].str.replace(src, args.nested_tag, regex=False)
         g.to_parquet(out / f"oof_{args.nested_tag}_fold{k}.parquet")
 
 
@@ -176,6 +180,11 @@ def main(argv=None):
     p.add_argument("--data-root", default=None)
     p.add_argument("--folds", type=lambda s: [int(x) for x in s.split(",")], default=list(range(N_FOLDS)))
     p.add_argument("--nested-tag", default="applecider-nested")
+    p.add_argument("--choice-file", default="nested_choice.json", help="select stage: where the choice is written")
+    p.add_argument("--outer-alias", nargs="*", default=[],
+                   help="select stage: TAG=OUTERTAG, the outer predictions of candidate TAG are oof_OUTERTAG_*")
+    p.add_argument("--no-nested", action="store_true",
+                   help="select stage: only print / record the choice (no oof_NESTED files; e.g. a re-check)")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
     {"inner": stage_inner, "select": stage_select, "average": stage_average}[args.stage](args)
