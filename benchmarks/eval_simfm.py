@@ -15,11 +15,25 @@ Tasks (per model)
   of the training folds, scoring the test fold's normal objects and its share of the rare types;
   AUROC (all anomalies vs normals, on the pooled cross-fitted scores; fold std) and macro AUROC (mean
   over anomaly types with >= 5 objects of type-vs-normals AUROC).
+* ``anomaly_select`` (``--anomaly-methods``, default all of ``AnomalyDetector``'s methods with the fixed
+  settings above; LOF with k = 10): every method on the same outer folds, and the **declared selection
+  rule** (fixed in commit "eval_simfm: declared anomaly-method rule" before any test number of a new
+  method was computed, applied identically to every embedding):
+  within each outer fold k, only the four training folds are used: for each of them j, fit every method on
+  the normal objects of the training folds other than j and score fold j's normal and rare-type objects;
+  the method with the highest AUROC on these pooled inner scores (inner validation: normals and
+  rare-type objects of the *training* folds only) is used for test fold k (ties: the first in
+  ``--anomaly-methods`` order, mcif first).  The reported anomaly AUROC of a model is the mean ± std over
+  the five outer folds of the selected method's test-fold AUROC (per fold, since the scales of different
+  methods are not comparable across folds); the model's recommended method is the one picked in most
+  outer folds (ties: the higher mean inner AUROC).  Fixed methods are reported with the same per-fold
+  mean and, as before, the pooled AUROC.
 * ``finetune`` (SimFM models, ``--finetune``): the encoder is unfrozen and trained with a new 5-class head
   + the redshift head on the training folds (Full) or on 128 of them (Limited, 5 draws); AUROC and
   redshift MSE from the heads.
-* ``zero_shot``: simulated ZTF (``ztf_zs``) embeddings → ridge / kNN redshift → predict simulated LSST
-  (``lsst_zs``, redshifts within the ZTF range); R² and MSE.
+* ``zero_shot``: simulated ZTF (``ztf_zs``, or each ``--zs-refs`` set) embeddings → ridge / standardised
+  ridge / kNN redshift → predict simulated LSST (``lsst_zs``, restricted to the reference's z range); R² and
+  MSE, plus the regressor picked by 5-fold CV *within* the ZTF reference (no LSST label is used to choose).
 
 Usage::
 
@@ -39,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 import astroembed as ae
+from astroembed.anomaly import METHODS as AD_METHODS
 from astroembed.anomaly import AnomalyDetector
 from astroembed.datasets import load_ztf_bts
 from astroembed.evaluate.features import FeatureEmbedder
@@ -46,11 +61,9 @@ from astroembed.evaluate.probes import make_probe
 from astroembed.models.registry import bundled_weights_dir
 
 CLASSES5 = ("Ia", "II", "Ibc", "IIn", "SLSN-I")
-NORMAL_TYPES = {"SN Ia": "Ia", "SN II": "II", "SN IIP": "II", "SN Ib": "Ibc", "SN Ic": "Ibc", "SN Ib/c": "Ibc",
-                "SN IIn": "IIn"}
-ANOMALY_TYPES = ("SN Ia-91T", "SN Ia-91bg", "SN Ia-pec", "SN Iax", "SN Ia-CSM", "SN Ic-BL", "SN Ibn", "SN Icn",
-                 "SLSN-I", "SLSN-II", "TDE", "ILRT", "LRN", "LBV", "Ca-rich", "nova")
-N_FOLDS, N_LABELLED, N_DRAWS = 5, 128, 5
+from simfm_anomaly import ANOMALY_TYPES, N_FOLDS, NORMAL_TYPES, anomaly_select_task, print_anomaly_select  # noqa: E402
+
+N_LABELLED, N_DRAWS = 128, 5
 
 
 def load_bts():
@@ -166,25 +179,56 @@ def anomaly_task(X, obj, fold, method, **kw):
             "n_normal": int(normal.sum()), "n_anomaly": int(anom.sum())}
 
 
-def zero_shot(model, sim_root: Path, cache_dir: Path, name: str):
+ZS_PROBES = ("ridge", "ridge_std", "knn")  # fixed in advance; ridge_std = StandardScaler → Ridge(α = 1)
+
+
+def _zs_probe(name):
+    if name == "ridge_std":
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        return make_pipeline(StandardScaler(), make_probe("regression", "ridge", alpha=1.0))
+    return make_probe("regression", name, **({"alpha": 1.0} if name == "ridge" else {"n_neighbors": 10}))
+
+
+def ztf_cv_pick(X, z, k=5, seed=0):
+    """The zero-shot regressor chosen with ZTF labels only: lowest 5-fold cross-validated MSE *within* the
+    ZTF reference set (no LSST event is looked at).  Returns (name, {name: cv mse})."""
+    fold = np.random.default_rng(seed).permutation(len(z)) % k
+    mse = {}
+    for name in ZS_PROBES:
+        pred = np.empty(len(z))
+        for f in range(k):
+            pred[fold == f] = _zs_probe(name).fit(X[fold != f], z[fold != f]).predict(X[fold == f])
+        mse[name] = float(np.mean((pred - z) ** 2))
+    return min(mse, key=mse.get), mse
+
+
+def zero_shot(model, sim_root: Path, cache_dir: Path, name: str, ref_dir: Path | None = None):
+    """ZTF reference (``ref_dir``, default ``<sim_root>/ztf_zs``) → LSST (``<sim_root>/lsst_zs``, always)."""
     from sklearn.metrics import r2_score
 
     from astroembed.simulate.dataset import read_parquet
 
-    ztf, lsst = read_parquet(sim_root / "ztf_zs"), read_parquet(sim_root / "lsst_zs")
-    Xz = embed(model, ztf.lightcurves, cache_dir / f"{name}_ztf_zs.npy")
+    ref_dir = ref_dir or sim_root / "ztf_zs"
+    tag = "ztf_zs" if ref_dir == sim_root / "ztf_zs" else ref_dir.name
+    ztf, lsst = read_parquet(ref_dir), read_parquet(sim_root / "lsst_zs")
+    Xz = embed(model, ztf.lightcurves, cache_dir / f"{name}_{tag}.npy")
     Xl = embed(model, lsst.lightcurves, cache_dir / f"{name}_lsst_zs.npy")
     zz, zl = ztf.truth["redshift"].to_numpy(float), lsst.truth["redshift"].to_numpy(float)
-    out = {"n_ztf": len(zz), "z_range": [float(zz.min()), float(zz.max())]}
+    pick, cv_mse = ztf_cv_pick(Xz, zz)
+    out = {"reference": str(ref_dir), "n_ztf": len(zz), "z_range": [float(zz.min()), float(zz.max())],
+           "z_quantiles_5_50_95": [float(v) for v in np.quantile(zz, [0.05, 0.5, 0.95])],
+           "ztf_cv_mse": cv_mse, "ztf_cv_pick": pick}
     # "full": LSST events within the ZTF set's [min, max] z; "core": within its 5-95 % quantiles
     for rng_name, (lo, hi) in (("full", (zz.min(), zz.max())), ("core", tuple(np.quantile(zz, [0.05, 0.95])))):
         keep = (zl >= lo) & (zl <= hi)
         res = {"n_lsst": int(keep.sum()), "z_range": [float(lo), float(hi)],
                "constant_r2": float(r2_score(zl[keep], np.full(keep.sum(), zz.mean())))}
-        for probe in ("ridge", "knn"):
-            est = make_probe("regression", probe, **({"alpha": 1.0} if probe == "ridge" else {"n_neighbors": 10}))
-            pred = est.fit(Xz, zz).predict(Xl[keep])
+        for probe in ZS_PROBES:
+            pred = _zs_probe(probe).fit(Xz, zz).predict(Xl[keep])
             res[probe] = {"r2": float(r2_score(zl[keep], pred)), "mse": float(np.mean((pred - zl[keep]) ** 2))}
+        res["ztf_cv_pick"] = res[pick] | {"probe": pick}
         out[rng_name] = res
     return out
 
@@ -237,9 +281,15 @@ def main(argv=None) -> int:
                    help="registered names, 'features', or label=DIR for a local model directory")
     p.add_argument("--out", default="/work/data_sim/eval_simfm")
     p.add_argument("--sim-root", default="/work/data_sim/simfm")
+    p.add_argument("--zs-refs", nargs="+", type=Path, default=None,
+                   help="ZTF reference sets for zero_shot (default <sim-root>/ztf_zs); results under "
+                        "'zero_shot' for ztf_zs and 'zero_shot@<dir name>' for the others; LSST is always "
+                        "<sim-root>/lsst_zs")
     p.add_argument("--finetune", nargs="*", default=[], help="labels of SimFM models to fine-tune (unfrozen)")
     p.add_argument("--tasks", nargs="+", default=["probe", "anomaly", "zero_shot"],
                    help="tasks to (re)compute; results of other tasks already in results.json are kept")
+    p.add_argument("--anomaly-methods", nargs="+", default=list(AD_METHODS),
+                   help="candidate methods of the anomaly_select task, in tie-break order")
     p.add_argument("--print-only", nargs="+", metavar="RESULTS_JSON",
                    help="only print the tables of these results.json files (merged, in order)")
     a = p.parse_args(argv)
@@ -267,8 +317,13 @@ def main(argv=None) -> int:
             r |= {"anomaly_mcif": anomaly_task(X, obj, fold, "mcif"),
                   "anomaly_mcif_plain": anomaly_task(X, obj, fold, "mcif", extrapolation=False),
                   "anomaly_knn": anomaly_task(X, obj, fold, "knn")}
+        if "anomaly_select" in a.tasks:
+            r["anomaly_select"] = anomaly_select_task(X, obj, fold, list(a.anomaly_methods))
         if "zero_shot" in a.tasks:
-            r["zero_shot"] = zero_shot(model, Path(a.sim_root), out / "emb", name)
+            root = Path(a.sim_root)
+            for ref in a.zs_refs or [root / "ztf_zs"]:
+                key = "zero_shot" if ref == root / "ztf_zs" else f"zero_shot@{ref.name}"
+                r[key] = zero_shot(model, root, out / "emb", name, ref)
         if name in a.finetune:
             r["finetune"] = finetune_task(spec.partition("=")[2] or spec, lcs, obj, fold)
         r["seconds"] = round(time.time() - t, 1)
@@ -292,6 +347,8 @@ def print_tables(results: dict) -> None:
           "anomaly AUROC kNN | ZTF→LSST R² ridge | ZTF→LSST R² kNN |")
     print("|" + "---|" * 12)
     for name, r in results.items():
+        if "probe" not in r or "anomaly_mcif" not in r:
+            continue
         pr, zs = r["probe"], (r.get("zero_shot") or {}).get("full")
         print(f"| {name} | {_f(pr['full']['auroc'])} | {_f(pr['limited']['auroc'])} | {_f(pr['full']['z_mse_ridge'])} | "
               f"{_f(pr['full']['z_mse_knn'])} | {_f(pr['limited']['z_mse_ridge'])} | "
@@ -299,15 +356,22 @@ def print_tables(results: dict) -> None:
               f"{r['anomaly_mcif']['macro_auroc']:.3f} | {r['anomaly_mcif_plain']['auroc']:.3f} | "
               f"{r['anomaly_knn']['auroc']:.3f} ± {r['anomaly_knn']['fold_std']:.3f} | "
               + (f"{zs['ridge']['r2']:.3f} | {zs['knn']['r2']:.3f} |" if zs else "— | — |"))
-    print("\n| model | ZTF→LSST z range | n LSST | R² ridge | R² kNN | MSE ridge | MSE kNN | R² constant (ZTF mean) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n| model | ZTF reference | ZTF→LSST z range | n LSST | R² ridge | R² kNN | R² ridge (standardised) | "
+          "R² ZTF-CV pick | MSE ridge | MSE kNN | R² constant (ZTF mean) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, r in results.items():
-        for rn in ("full", "core"):
-            zs = (r.get("zero_shot") or {}).get(rn)
-            if zs:
-                print(f"| {name} | {rn} {zs['z_range'][0]:.3f}–{zs['z_range'][1]:.3f} | {zs['n_lsst']} | "
-                      f"{zs['ridge']['r2']:.2f} | {zs['knn']['r2']:.2f} | {zs['ridge']['mse']:.4f} | "
-                      f"{zs['knn']['mse']:.4f} | {zs['constant_r2']:.2f} |")
+        for key in sorted(k for k in r if k.startswith("zero_shot")):
+            ref = "ztf_zs" if key == "zero_shot" else key.partition("@")[2]
+            for rn in ("full", "core"):
+                zs = r[key].get(rn)
+                if not zs:
+                    continue
+                std = f"{zs['ridge_std']['r2']:.2f}" if "ridge_std" in zs else "—"
+                pick = (f"{zs['ztf_cv_pick']['r2']:.2f} ({zs['ztf_cv_pick']['probe']})" if "ztf_cv_pick" in zs
+                        else "—")
+                print(f"| {name} | {ref} | {rn} {zs['z_range'][0]:.3f}–{zs['z_range'][1]:.3f} | {zs['n_lsst']} | "
+                      f"{zs['ridge']['r2']:.2f} | {zs['knn']['r2']:.2f} | {std} | {pick} | "
+                      f"{zs['ridge']['mse']:.4f} | {zs['knn']['mse']:.4f} | {zs['constant_r2']:.2f} |")
     ft = {n: r["finetune"] for n, r in results.items() if "finetune" in r}
     if ft:
         print("\n| model (unfrozen fine-tuning) | AUROC Full | AUROC Limited | z MSE×10² Full | z MSE×10² Limited |")
@@ -315,7 +379,10 @@ def print_tables(results: dict) -> None:
         for n, f in ft.items():
             print(f"| {n} | {_f(f['full']['auroc'])} | {_f(f['limited']['auroc'])} | {_f(f['full']['z_mse_head'])} | "
                   f"{_f(f['limited']['z_mse_head'])} |")
+    print_anomaly_select(results)
     for n, r in results.items():
+        if "anomaly_mcif" not in r:
+            continue
         print(f"\n{n} anomaly per type (MCIF): " + ", ".join(f"{t} {v:.2f}" for t, v in r["anomaly_mcif"]["per_type"].items()))
 
 

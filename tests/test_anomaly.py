@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import astroembed as ae
-from astroembed.anomaly import AnomalyDetector
+from astroembed.anomaly import METHODS, AnomalyDetector
 
 from .conftest import make_lightcurve
 
@@ -32,7 +32,7 @@ def _outlier():
                          object_id="weird")
 
 
-@pytest.mark.parametrize("method", ["mcif", "knn"])
+@pytest.mark.parametrize("method", METHODS)
 def test_obvious_outlier_scores_above_every_training_object(method):
     lcs, labels = _normal()
     det = AnomalyDetector(ToyEmbedder(), method=method, n_estimators=50).fit(lcs, labels)
@@ -42,7 +42,7 @@ def test_obvious_outlier_scores_above_every_training_object(method):
     assert out[0] > train_scores.max()
 
 
-@pytest.mark.parametrize("method", ["mcif", "knn"])
+@pytest.mark.parametrize("method", METHODS)
 def test_scores_are_permutation_invariant(method):
     lcs, labels = _normal()
     test = _normal(15, seed=5)[0] + [_outlier()]
@@ -53,7 +53,7 @@ def test_scores_are_permutation_invariant(method):
     assert np.allclose(det.score(test[:3]), s[:3])  # independent of the other objects scored with it
 
 
-@pytest.mark.parametrize("method", ["mcif", "knn"])
+@pytest.mark.parametrize("method", METHODS)
 def test_score_is_min_over_classes(method):
     rng = np.random.default_rng(0)
     X = np.r_[rng.normal(0, 1, (60, 4)) + 6, rng.normal(0, 1, (60, 4)) - 6]
@@ -84,7 +84,7 @@ def test_errors():
     with pytest.raises(ValueError, match="6 light curves but 5 labels"):
         det.fit(lcs, labels[:5])
     with pytest.raises(ValueError, match="method"):
-        AnomalyDetector(ToyEmbedder(), method="lof")
+        AnomalyDetector(ToyEmbedder(), method="ocsvm")
     with pytest.raises(TypeError, match="embed_lightcurve"):
         AnomalyDetector(object())
     det.fit(lcs, labels)
@@ -118,3 +118,66 @@ def test_plain_mcif_cannot_rank_beyond_range_but_extrapolation_does():
     # zero extra term inside a class's box: the class's own members keep their forest score
     assert np.allclose(ext.class_scores(X[a])["A"], plain.class_scores(X[a])["A"])
     assert ext.score([_outlier()])[0] > plain.score([_outlier()])[0] + 10
+
+
+def test_mahalanobis_by_hand():
+    """Squared distance to each class mean under the shared Ledoit-Wolf precision of the centred data."""
+    from sklearn.covariance import ledoit_wolf
+
+    rng = np.random.default_rng(3)
+    X = np.r_[rng.normal(0, [1, 3, 0.5], (30, 3)) + 4, rng.normal(0, [1, 3, 0.5], (20, 3)) - 4]
+    y = ["A"] * 30 + ["B"] * 20
+    det = AnomalyDetector(None, method="mahalanobis").fit_embeddings(X, y)
+    mA, mB = X[:30].mean(0), X[30:].mean(0)
+    cov, _ = ledoit_wolf(np.r_[X[:30] - mA, X[30:] - mB], assume_centered=True)
+    P = np.linalg.inv(cov)
+    q = np.array([[0.0, 0, 0], [4, 4, 4], mA])
+    per = det.class_scores(q)
+    assert np.allclose(per["A"], [(v - mA) @ P @ (v - mA) for v in q])
+    assert np.allclose(per["B"], [(v - mB) @ P @ (v - mB) for v in q])
+    assert det.score_embeddings(q)[2] == pytest.approx(0.0, abs=1e-12)  # the class mean itself
+    # unlike a Euclidean distance, the same step costs less along the wide within-class axis (sd 3) than
+    # along the narrow one (sd 0.5)
+    wide, narrow = det.score_embeddings(np.array([mA + [0, 9, 0], mA + [0, 0, 9]]))
+    assert wide * 5 < narrow
+
+
+def test_ensemble_is_mean_of_standardised_mcif_and_mahalanobis():
+    rng = np.random.default_rng(4)
+    X = np.r_[rng.normal(0, 1, (40, 4)) + 3, rng.normal(0, 1, (40, 4)) - 3]
+    y = ["A"] * 40 + ["B"] * 40
+    q = rng.normal(0, 3, (7, 4))
+    ens = AnomalyDetector(None, method="ensemble", n_estimators=30).fit_embeddings(X, y)
+    parts = []
+    for m in ("mcif", "mahalanobis"):
+        d = AnomalyDetector(None, method=m, n_estimators=30).fit_embeddings(X, y)
+        s = d.score_embeddings(X)
+        parts.append({c: (v - s.mean()) / s.std() for c, v in d.class_scores(q).items()})
+    want = np.minimum((parts[0]["A"] + parts[1]["A"]) / 2, (parts[0]["B"] + parts[1]["B"]) / 2)
+    assert np.allclose(ens.score_embeddings(q), want)
+    # standardised on the fitted objects: their scores are centred
+    assert abs(ens.score_embeddings(X).mean()) < 0.5
+
+
+def test_lof_is_about_one_inside_a_class_and_larger_outside():
+    rng = np.random.default_rng(5)
+    X = np.r_[rng.normal(0, 0.05, (50, 3)) + [1, 0, 0], rng.normal(0, 0.05, (50, 3)) + [0, 1, 0]]
+    det = AnomalyDetector(None, method="lof", n_neighbors=10).fit_embeddings(X, ["A"] * 50 + ["B"] * 50)
+    inside = det.score_embeddings(rng.normal(0, 0.02, (5, 3)) + [1, 0, 0])
+    outside = det.score_embeddings(np.array([[0, 0, 1.0], [-1, 0, 0]]))
+    assert np.all(np.abs(inside - 1) < 0.5) and np.all(outside > 3)
+
+
+@pytest.mark.parametrize("method", ["mahalanobis", "lof", "ensemble"])
+def test_new_methods_errors(method):
+    lcs, labels = _normal(6)
+    det = AnomalyDetector(ToyEmbedder(), method=method, n_estimators=20)
+    with pytest.raises(RuntimeError, match="fit"):
+        det.score(lcs)
+    with pytest.raises(ValueError, match="one class"):
+        det.fit(lcs, ["A"] * 6)
+    with pytest.raises(ValueError, match=r"at least 2 objects per class.*\['C'\]"):
+        det.fit(lcs, labels[:5] + ["C"])
+    det.fit(lcs, labels)
+    with pytest.raises(ValueError, match="dimensions"):
+        det.score_embeddings(np.zeros((2, 5)))

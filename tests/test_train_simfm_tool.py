@@ -46,5 +46,5 @@ def test_config_keys_checked(tmp_path, capsys):
     import json
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps({"model": {}, "train": {}, "data": {**_data(tmp_path), "bogus": 1}}))
-    with pytest.raises(SystemExit, match="optional: \\['dirs'\\]"):
+    with pytest.raises(SystemExit, match="optional: \\['dirs', 'pairs'\\]"):
         train_simfm.main([str(cfg), "--out", str(tmp_path / "o")])

@@ -2,6 +2,7 @@
 bounded in wall-clock time — used to measure the sim → real gap of simulator v2.
 
     python tools/retrain_maven_sim.py --sim-dir runs/sim_v2_ztf40k --out runs/maven_sim_v2 --minutes 25 [--epochs 3]
+    python tools/retrain_maven_sim.py ... --init-from runs/maven_sim_v2 --epochs 5   # continue a run
 
 Writes OUT/ (the training run: best weights = config.json + model.safetensors, history, folds) and prints
 the run's status.  Everything but the data path, the output folder, the epochs and the device is the v1
@@ -23,6 +24,9 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=None, help="default: the config's (6)")
     ap.add_argument("--config", default="configs/maven_pretrain_sim.json")
     ap.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    ap.add_argument("--init-from", default=None,
+                    help="continue from this model directory (a warm restart: fresh optimiser and schedule)")
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: the config's)")
     args = ap.parse_args(argv)
 
     from astroembed.train import load_train_config, train
@@ -30,6 +34,10 @@ def main(argv=None) -> int:
     overrides = {"output_dir": args.out, "device": args.device}
     if args.epochs is not None:
         overrides["epochs"] = args.epochs
+    if args.init_from is not None:
+        overrides["init_from"] = args.init_from
+    if args.threads is not None:
+        overrides["num_threads"] = args.threads
     cfg = load_train_config(args.config, **overrides)
     cfg = cfg.replace(data=cfg.data.replace(kwargs={"path": args.sim_dir}, cache=f"{args.out}/data_cache.npz"))
     t0 = time.time()

@@ -10,6 +10,25 @@ like at least one normal class.
 ``"knn"``: per class, the mean cosine distance to the ``n_neighbors`` nearest fitted objects of that
 class; the score is the minimum over classes.
 
+``"mahalanobis"`` (class-conditional Gaussians with a shared covariance; Lee, Lee, Lee & Shin 2018, "A
+Simple Unified Framework for Detecting Out-of-Distribution Samples and Adversarial Attacks", NeurIPS):
+one mean per normal class and one covariance shared by all classes, estimated on the class-centred
+embeddings with Ledoit–Wolf shrinkage (Ledoit & Wolf 2004, J. Multivariate Anal. 88, 365) so that it is
+well conditioned for D ~ N/10; the per-class score is the squared Mahalanobis distance to the class mean,
+the score the minimum over classes (Lee et al.'s confidence score, sign flipped).
+
+``"lof"`` (local outlier factor; Breunig, Kriegel, Ng & Sander 2000, SIGMOD): per class, scikit-learn's
+``LocalOutlierFactor(novelty=True)`` with ``n_neighbors`` neighbours on the L2-normalised embedding — a
+kNN distance *normalised by the local density* of the neighbours, so dense and sparse classes are
+comparable; the per-class score is the LOF (≈ 1 inside the class, larger outside), the score the minimum.
+
+``"ensemble"`` (score averaging after standardisation; Kriegel, Kröger, Schubert & Zimek 2011,
+"Interpreting and Unifying Outlier Scores", SDM; Aggarwal & Sathe 2017, "Outlier Ensembles", Springer):
+the ``"mcif"`` and ``"mahalanobis"`` detectors are fitted; each one's per-class scores are standardised
+with the mean and standard deviation of that detector's (min-over-class) scores on the fitted objects, and
+averaged; the score is the minimum over classes of that average.  (A z-score average rather than a rank
+average so that objects beyond every fitted object keep being ordered.)
+
 Scores: float64 array, **higher = more anomalous**; the score of an object depends only on the fitted
 data and on that object (not on the other objects scored with it).
 
@@ -26,7 +45,8 @@ import numpy as np
 
 __all__ = ["AnomalyDetector", "METHODS"]
 
-METHODS = ("mcif", "knn")
+METHODS = ("mcif", "knn", "mahalanobis", "lof", "ensemble")
+ENSEMBLE_OF = ("mcif", "mahalanobis")
 
 
 class AnomalyDetector:
@@ -37,14 +57,14 @@ class AnomalyDetector:
     model : Embedder
         Any model with ``embed_lightcurve`` (``simfm``, ``maven``, …).  ``None`` is allowed when only
         :meth:`fit_embeddings` / :meth:`score_embeddings` are used.
-    method : {"mcif", "knn"}
+    method : {"mcif", "knn", "mahalanobis", "lof", "ensemble"}
         See the module docstring.
     n_estimators : int
         Trees per isolation forest (``mcif``).
     max_samples : int or "auto"
         Sub-sample size per tree (``mcif``; scikit-learn's default ``"auto"`` = min(256, n)).
     n_neighbors : int
-        Neighbours per class (``knn``; clipped to the class size).
+        Neighbours per class (``knn``, ``lof``; clipped to the class size minus one for ``lof``).
     extrapolation : bool
         Add the out-of-box distance to the forest scores (``mcif``; see the module docstring).
     seed : int
@@ -111,20 +131,49 @@ class AnomalyDetector:
         if len(classes) < 2:
             raise ValueError(f"AnomalyDetector.fit: labels have one class ({classes}); the detector models several "
                              "normal classes (an object is normal if it resembles any of them) — give at least two")
-        fitted = {}
-        for c in classes:
-            Xc = X[y == c]
-            if self.method == "mcif":
-                from sklearn.ensemble import IsolationForest
-
-                forest = IsolationForest(n_estimators=self.n_estimators, max_samples=self.max_samples,
-                                         random_state=self.seed).fit(Xc)
-                fitted[c] = (forest, Xc.min(0), Xc.max(0), np.maximum(Xc.std(0), 1e-6))
-            else:
-                fitted[c] = Xc / np.maximum(np.linalg.norm(Xc, axis=1, keepdims=True), 1e-12)
-        self._fitted, self.classes_ = fitted, classes
-        self.n_features_in_ = X.shape[1]
+        small = [c for c in classes if (y == c).sum() < 2]
+        if self.method in ("mahalanobis", "lof", "ensemble") and small:
+            raise ValueError(f"AnomalyDetector.fit: method {self.method!r} needs at least 2 objects per class; "
+                             f"classes {small} have one — drop them or merge them into another class")
+        self.classes_, self.n_features_in_ = classes, X.shape[1]
+        if self.method == "ensemble":
+            self._fitted = {}
+            for m in ENSEMBLE_OF:
+                sub = AnomalyDetector(None, m, n_estimators=self.n_estimators, max_samples=self.max_samples,
+                                      n_neighbors=self.n_neighbors, extrapolation=self.extrapolation, seed=self.seed)
+                sub.fit_embeddings(X, y)
+                s = sub.score_embeddings(X)
+                self._fitted[m] = (sub, float(s.mean()), float(max(s.std(), 1e-12)))
+            return self
+        if self.method == "mahalanobis":
+            self._fitted = self._fit_mahalanobis(X, y, classes)
+            return self
+        self._fitted = {c: self._fit_class(X[y == c]) for c in classes}
         return self
+
+    def _fit_class(self, Xc: np.ndarray):
+        if self.method == "mcif":
+            from sklearn.ensemble import IsolationForest
+
+            forest = IsolationForest(n_estimators=self.n_estimators, max_samples=self.max_samples,
+                                     random_state=self.seed).fit(Xc)
+            return forest, Xc.min(0), Xc.max(0), np.maximum(Xc.std(0), 1e-6)
+        Xn = Xc / np.maximum(np.linalg.norm(Xc, axis=1, keepdims=True), 1e-12)
+        if self.method == "lof":
+            from sklearn.neighbors import LocalOutlierFactor
+
+            return LocalOutlierFactor(n_neighbors=min(self.n_neighbors, len(Xn) - 1), novelty=True).fit(Xn)
+        return Xn
+
+    @staticmethod
+    def _fit_mahalanobis(X: np.ndarray, y: np.ndarray, classes: list) -> dict:
+        """Class means and the shared Ledoit–Wolf precision of the class-centred embeddings."""
+        from sklearn.covariance import LedoitWolf
+
+        means = {c: X[y == c].mean(0) for c in classes}
+        centred = X - np.stack([means[c] for c in y])
+        precision = LedoitWolf(assume_centered=True).fit(centred).precision_
+        return {c: (means[c], precision) for c in classes}
 
     # -- score --------------------------------------------------------------------------------
     def score(self, lightcurves) -> np.ndarray:
@@ -140,16 +189,29 @@ class AnomalyDetector:
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"AnomalyDetector.score: embeddings have {X.shape[1]} dimensions, the detector was "
                              f"fitted on {self.n_features_in_}; use the same model for fit and score")
-        per_class = np.stack([self._class_score(self._fitted[c], X) for c in self.classes_], axis=1)
-        return per_class.min(axis=1)
+        per_class = self._per_class(X)
+        return np.stack([per_class[c] for c in self.classes_], axis=1).min(axis=1)
 
     def class_scores(self, X) -> dict:
         """Per-class anomaly scores of precomputed embeddings (the minimum over them is the score)."""
         self._require_fit()
-        X = self._check_x(X, "class_scores")
+        return self._per_class(self._check_x(X, "class_scores"))
+
+    def _per_class(self, X: np.ndarray) -> dict:
+        if self.method == "ensemble":
+            parts = [{c: (v - mu) / sd for c, v in sub.class_scores(X).items()}
+                     for sub, mu, sd in self._fitted.values()]
+            return {c: np.mean([p[c] for p in parts], axis=0) for c in self.classes_}
         return {c: self._class_score(self._fitted[c], X) for c in self.classes_}
 
     def _class_score(self, fitted, X) -> np.ndarray:
+        if self.method == "mahalanobis":
+            mean, precision = fitted
+            d = X - mean
+            return np.einsum("ij,jk,ik->i", d, precision, d)
+        if self.method == "lof":
+            Xn = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+            return -fitted.score_samples(Xn)
         if self.method == "mcif":
             forest, lo, hi, sd = fitted
             score = -forest.score_samples(X)

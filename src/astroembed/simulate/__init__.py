@@ -43,7 +43,10 @@ def _init_worker(cfg):
 
 def _run_chunk(bounds):
     a, b = bounds
-    return simulate_events(_WORKER_CFG, range(a, b))
+    events = simulate_events(_WORKER_CFG, range(a, b))
+    for ev in events:  # the per-event SED (for paired.py, in-process only) is not sent back to the parent
+        ev["model"].pop("sed", None)
+    return events
 
 
 def chunk_bounds(start: int, stop: int, chunk: int) -> list[tuple[int, int]]:

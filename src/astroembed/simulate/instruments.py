@@ -62,9 +62,12 @@ def _out_grid(wave_range, res):
     return lnw, wave
 
 
-def _host_shape(z: float) -> np.ndarray:
-    h = blackbody(REST_WAVE, [5000.0])[0]
-    return h * np.where(REST_WAVE < 4000.0, 0.55, 1.0)
+@lru_cache(maxsize=1)
+def _host_shape() -> np.ndarray:
+    """Rest-frame host-galaxy continuum on ``REST_WAVE`` (5000 K blackbody, Balmer break), read-only."""
+    h = blackbody(REST_WAVE, [5000.0])[0] * np.where(REST_WAVE < 4000.0, 0.55, 1.0)
+    h.flags.writeable = False
+    return h
 
 
 def observe_spectrum(rng: np.random.Generator, inst: Instrument, z: float, flam_obs: np.ndarray,
@@ -76,7 +79,7 @@ def observe_spectrum(rng: np.random.Generator, inst: Instrument, z: float, flam_
     f = flam_obs
     sn_ref = float(ref_weights @ f)
     if host_fraction > 0:
-        h = _host_shape(z)
+        h = _host_shape()
         f = f + h * (host_fraction * sn_ref / float(ref_weights @ h))
     sig_pix = 1.0 / (2.3548 * res) / DLN_WAVE
     if sig_pix > 0.5:
@@ -87,7 +90,7 @@ def observe_spectrum(rng: np.random.Generator, inst: Instrument, z: float, flam_
     flux = np.interp(lnw, _LN_REST + np.log1p(z), f)
     mag_ref = 23.9 - 2.5 * np.log10(max(float(ref_weights @ f), 1e-30))
     snr = inst.snr_ref * 10.0 ** (-0.2 * (mag_ref - inst.mag_ref)) * np.exp(inst.snr_scatter * rng.standard_normal())
-    snr = float(np.clip(snr, *inst.snr_range))
+    snr = min(max(float(snr), inst.snr_range[0]), inst.snr_range[1])
     med = float(np.median(np.abs(flux)))
     med = med if med > 0 else 1e-30
     err = med / snr * np.sqrt(0.7 + 0.3 * np.maximum(flux, 0.0) / med)

@@ -53,7 +53,7 @@ def brightness(cls: str, t, rise: float, fade: float, tail: float, second_amp: f
         tc = min(10.0, 0.5 * fade)  # rounding of the peak: dm = 0.75 t^2 / ((t + tc) fade), linear later
         tm = np.minimum(tt, tp)
         dm_pl = 0.75 * tm * tm / ((tm + tc) * fade)
-        x = np.clip((tt - tp) / 3.0, -50, 50)
+        x = np.minimum(np.maximum((tt - tp) / 3.0, -50.0), 50.0)
         # logistic drop, minus its (tiny) value at t = 0 so that L(0) = 1
         dm_post = dm_pl + drop * (1.0 / (1.0 + np.exp(-x)) - 1.0 / (1.0 + np.exp(tp / 3.0))) \
             + tail * np.maximum(tt - tp, 0.0)

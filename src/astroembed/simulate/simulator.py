@@ -246,8 +246,8 @@ def simulate_event(cfg: SimConfig, index: int) -> dict:
             shape = sed_shape(cls, _features(lib, sn, nodes, p, True), temps, p["host_av"], True)
             colour = amp * (shape @ W.T)  # (n_node, n_band): µJy per unit L
             with np.errstate(divide="ignore"):
-                peak_mags = 23.9 - 2.5 * np.log10(np.max(colour * _brightness(cls, nodes, p)[:, None], axis=0))
-            if np.min(peak_mags) > mag_cut:
+                peak_mags = 23.9 - 2.5 * np.log10((colour * _brightness(cls, nodes, p)[:, None]).max(axis=0))
+            if peak_mags.min() > mag_cut:
                 continue
             n_peak += 1
             peak_mjd = float(p["peak_mjd"])
@@ -322,6 +322,9 @@ def simulate_event(cfg: SimConfig, index: int) -> dict:
           "m5": m5[keep], "detected": det[keep], "true_flux": true[keep]}
     model = {"nodes": nodes, "colour": colour, "rise": p["rise_rest_d"], "fade": p["fade_rest_d"],
              "tail": p["tail_slope"], "peak_mjd": peak_mjd, "redshift": z, "bands": bands, "class": cls,
+             # the SED itself (coarse grid), so the same event can be observed through other bands (paired.py)
+             "sed": {"shape": shape, "amp": float(amp), "obs_wave": obs_wave, "mw": mw, "t_start": float(t_start),
+                     "t_end": float(t_end), "ra": float(p["ra"])},
              "params": {k: p[k] for k in ("rise_rest_d", "fade_rest_d", "tail_slope", "second_max_amp",
                                           "plateau_rest_d", "plateau_drop_mag")}}
     return {"truth": truth, "lc": lc, "spectra": spectra, "bands": bands, "model": model}

@@ -42,10 +42,10 @@ def draw_sky(rng: np.random.Generator, k: int, dec_range, use_b_keep: bool = Tru
     b = galactic_latitude(ra, dec)
     absb = np.abs(b)
     edges, keep_tab, ln_a, sig = sky
-    keep_p = keep_tab[np.clip(np.searchsorted(edges, absb, side="right") - 1, 0, len(keep_tab) - 1)]
+    keep_p = keep_tab[np.minimum(np.maximum(np.searchsorted(edges, absb, side="right") - 1, 0), len(keep_tab) - 1)]
     keep = u[2] < keep_p if use_b_keep else np.ones(k, bool)
     sinb = np.maximum(np.sin(np.radians(absb)), np.sin(np.radians(2.0)))
-    mw_av = np.clip(np.exp(ln_a + sig * rng.standard_normal(k)) / sinb, 0.0, 5.0)
+    mw_av = np.minimum(np.maximum(np.exp(ln_a + sig * rng.standard_normal(k)) / sinb, 0.0), 5.0)
     return ra, dec, b, mw_av, keep
 
 

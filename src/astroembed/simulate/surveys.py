@@ -129,7 +129,7 @@ def schedule(rng: np.random.Generator, sv: Survey, t0: float, t1: float, ra: flo
 def observe(rng: np.random.Generator, sv: Survey, true_flux: np.ndarray, band_idx: np.ndarray):
     """Noisy fluxes, errors (µJy) and the 5σ limiting magnitude of each observation."""
     m5 = np.array([sv.m5[b] for b in sv.bands])[band_idx] + sv.m5_sigma * rng.standard_normal(len(band_idx))
-    m5 = np.clip(m5, *sv.m5_range)
+    m5 = np.minimum(np.maximum(m5, sv.m5_range[0]), sv.m5_range[1])
     f5 = 10.0 ** (-0.4 * (m5 - AB_ZEROPOINT_UJY))
     pos = np.maximum(true_flux, 0.0)
     err = np.sqrt((f5 / 5.0) ** 2 + pos * sv.ujy_per_electron + (sv.floor * pos) ** 2)
