@@ -108,6 +108,11 @@ def stage_report(args):
     (out / "horizon_table.md").write_text(text)
     img = Path(args.img_dir)
     img.mkdir(parents=True, exist_ok=True)
-    _plot(m_all, img / "applecider_horizon_all.png", "BTS, cross-fitted (5 folds), all objects")
-    _plot(m_hse, img / "applecider_horizon_hse.png", "BTS, cross-fitted (5 folds), hse-only light curves")
+    drop = getattr(args, "plot_exclude", None)
+
+    def shown(m):
+        return m[~m["method"].str.contains(drop)] if drop else m
+
+    _plot(shown(m_all), img / "applecider_horizon_all.png", "BTS, cross-fitted (5 folds), all objects")
+    _plot(shown(m_hse), img / "applecider_horizon_hse.png", "BTS, cross-fitted (5 folds), hse-only light curves")
     print(text)

@@ -44,6 +44,35 @@ def _cut(lc, h):
     return truncate_lightcurve(lc, h)
 
 
+def predict_rows(model, cfg, d, te, fold, tag, horizons=HORIZONS) -> list[dict]:
+    """Out-of-sample prediction rows of ``model`` for the objects ``te`` of ``d``, light curves cut at
+    first detection + h for h in ``horizons`` (objects with too few detections at h skipped), with and
+    without metadata (method ``"TAG (phot)"`` / ``"TAG (phot+meta)"``)."""
+    from astroembed.models.applecider.features import photometry_tokens
+
+    classes = list(cfg.model.classes)
+    rows = []
+    for h in horizons:
+        lcs, idx = [], []
+        for i in te:
+            try:
+                lc = _cut(d.lightcurves[i], h)
+                photometry_tokens(lc, cfg.model.photometry)
+            except ValueError:
+                continue
+            lcs.append(lc)
+            idx.append(i)
+        idx = np.asarray(idx)
+        for mode in (("phot", "phot+meta") if cfg.model.metadata is not None else ("phot",)):
+            meta = d.metadata.iloc[idx].reset_index(drop=True) if mode == "phot+meta" else None
+            p = model.predict_proba(lcs, metadata=meta).to_numpy()
+            for j, i in enumerate(idx):
+                rows.append({"object_id": d.objects["object_id"][i], "label": d.labels[i], "fold": fold,
+                             "horizon": h, "method": f"{tag} ({mode})",
+                             **{c: float(p[j, m]) for m, c in enumerate(classes)}})
+    return rows
+
+
 def stage_train(args):
     import torch
 
@@ -51,11 +80,10 @@ def stage_train(args):
     from astroembed.models.applecider.training import train_applecider
 
     torch.set_num_threads(args.threads)
-    cfg = AppleCiderTrainConfig.from_file(args.config)
+    cfg = AppleCiderTrainConfig.from_file(args.config, seed=args.seed)
     d, folds = _data(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    classes = list(cfg.model.classes)
     for k in args.folds:
         path = out / f"oof_{args.tag}_fold{k}.parquet"
         if path.exists():
@@ -66,26 +94,7 @@ def stage_train(args):
         te = np.flatnonzero(folds == k)
         model, hist = train_applecider(cfg, [d.lightcurves[i] for i in tr], [d.labels[i] for i in tr],
                                        d.metadata.iloc[tr].reset_index(drop=True), log=lambda s: None)
-        rows = []
-        for h in HORIZONS:
-            lcs, idx = [], []
-            for i in te:
-                try:
-                    from astroembed.models.applecider.features import photometry_tokens
-                    lc = _cut(d.lightcurves[i], h)
-                    photometry_tokens(lc, cfg.model.photometry)
-                except ValueError:
-                    continue
-                lcs.append(lc)
-                idx.append(i)
-            idx = np.asarray(idx)
-            for mode in (("phot", "phot+meta") if cfg.model.metadata is not None else ("phot",)):
-                meta = d.metadata.iloc[idx].reset_index(drop=True) if mode == "phot+meta" else None
-                p = model.predict_proba(lcs, metadata=meta).to_numpy()
-                for j, i in enumerate(idx):
-                    rows.append({"object_id": d.objects["object_id"][i], "label": d.labels[i], "fold": k,
-                                 "horizon": h, "method": f"{args.tag} ({mode})",
-                                 **{c: float(p[j, m]) for m, c in enumerate(classes)}})
+        rows = predict_rows(model, cfg, d, te, k, args.tag)
         pd.DataFrame(rows).to_parquet(path)
         print(f"fold {k}: {hist['epochs_done']} epochs, {len(te)} test objects, {time.time() - t0:.0f} s", flush=True)
 
@@ -185,7 +194,10 @@ def main(argv=None):
     p.add_argument("--embed-only", action="store_true",
                    help="baselines stage: only the embedding rows (the feature rows are already in oof_baselines)")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=None, help="train stage: replaces the config's seed")
     p.add_argument("--img-dir", default="docs/img/models", help="where the report stage writes its plots")
+    p.add_argument("--plot-exclude", default=None,
+                   help="report stage: regex of methods left out of the plots (the tables keep every method)")
     p.add_argument("--tag", default="applecider", help="method name / file prefix of the trained model's predictions")
     args = p.parse_args(argv)
     if args.stage == "train":

@@ -54,6 +54,7 @@ MODEL_TYPES: dict[str, str] = {
     "simfm": "astroembed.models.simfm.model:SimFMModel",
     "transceiver": "astroembed.models.transceiver.model:TransceiverModel",
     "applecider": "astroembed.models.applecider.model:AppleCiderModel",
+    "applecider-ensemble": "astroembed.models.applecider.ensemble:AppleCiderEnsemble",
 }
 
 

@@ -13,7 +13,8 @@ _LAZY = {
     "MetadataConfig": ".config", "SpectrumTowerConfig": ".config", "FusionConfig": ".config",
     "DEFAULT_CLASSES": ".config", "METADATA_FIELDS": ".features", "truncate_lightcurve": ".features",
     "AppleCiderModel": ".model", "train_applecider": ".training", "classify_table": ".api",
-    "CLASS_MERGE": ".labels", "applecider_label": ".labels",
+    "CLASS_MERGE": ".labels", "applecider_label": ".labels", "AppleCiderEnsemble": ".ensemble",
+    "AppleCiderEnsembleConfig": ".ensemble",
 }
 
 __all__ = sorted(_LAZY)

@@ -214,7 +214,10 @@ class AppleCiderTrainConfig(StrictConfig):
     (``focal_gamma``) and class-balanced weights (effective number, ``cb_beta``), AdamW (``lr``,
     ``weight_decay``), ``batch_size``, an EMA of the weights (``ema_decay``) which is what is kept.
     Random-horizon augmentation: each epoch every light curve is cut at first detection + h, h drawn
-    log-uniformly in [``horizon_min``, photometry ``horizon_days``] with probability ``p_truncate``.
+    log-uniformly in [``horizon_min``, ``horizon_max``] days with probability ``p_truncate``
+    (``horizon_max`` ``None`` = the photometry ``horizon_days``; a smaller value weights the training
+    toward early horizons: e.g. 50 puts 26 % of the draws at h <= 5 d with ``p_truncate`` 0.9, against
+    16 % for [2, 100] d with 0.7).
     ``spectrum_epochs``: extra epochs over spectrum-only examples interleaved when spectra are given.
     ``max_minutes``: wall-clock limit of the whole run (it stops itself).
     ``init_from``: ``None``, or the directory of a saved :class:`~.model.AppleCiderModel` (e.g. the
@@ -222,6 +225,8 @@ class AppleCiderTrainConfig(StrictConfig):
     embedding head initialise this model before stage 1 (its photometry config and ``embed_dim`` must
     equal this model's; the metadata/spectrum towers and the fusion head start fresh, so its classes may
     differ).  A relative path is taken from the working directory.
+    ``init_lr_scale`` (in (0, 1]; must be 1 without ``init_from``): the initialised photometry tower and
+    embedding head are trained at ``lr * init_lr_scale`` in both stages (the fresh parts at ``lr``).
     """
 
     model: AppleCiderConfig = field(default_factory=AppleCiderConfig)
@@ -235,10 +240,12 @@ class AppleCiderTrainConfig(StrictConfig):
     cb_beta: float = 0.999
     ema_decay: float = 0.99
     horizon_min: float = 2.0
+    horizon_max: float | None = None
     p_truncate: float = 0.8
     max_minutes: float = 8.0
     seed: int = 0
     init_from: str | None = None
+    init_lr_scale: float = 1.0
 
     def __post_init__(self):
         w = "AppleCiderTrainConfig"
@@ -255,8 +262,18 @@ class AppleCiderTrainConfig(StrictConfig):
         for k in ("lr", "max_minutes", "horizon_min"):
             check_positive(f"{w}.{k}", getattr(self, k))
         check_positive(f"{w}.focal_gamma", self.focal_gamma, allow_zero=True)
+        hm = self.horizon_max
+        if hm is not None and (isinstance(hm, bool) or not isinstance(hm, (int, float)) or not hm > self.horizon_min
+                               or hm > self.model.photometry.horizon_days):
+            raise ConfigError(f"{w}.horizon_max: must be null or in (horizon_min={self.horizon_min}, photometry "
+                              f"horizon_days={self.model.photometry.horizon_days}] days, got {hm!r}")
         if self.init_from is not None and (not isinstance(self.init_from, str) or not self.init_from):
             raise ConfigError(f"{w}.init_from: must be null or a non-empty directory path, got {self.init_from!r}")
+        sc = self.init_lr_scale
+        if isinstance(sc, bool) or not isinstance(sc, (int, float)) or not 0.0 < sc <= 1.0:
+            raise ConfigError(f"{w}.init_lr_scale: must be a number in (0, 1], got {sc!r}")
+        if self.init_from is None and sc != 1.0:
+            raise ConfigError(f"{w}.init_lr_scale: {sc!r} has no effect without init_from; set it to 1.0")
 
     @classmethod
     def from_file(cls, path, **overrides) -> AppleCiderTrainConfig:

@@ -54,8 +54,25 @@ def train_applecider(cfg: AppleCiderTrainConfig, lightcurves, labels, metadata=N
     ``lightcurves`` with ``labels`` (class names of ``cfg.model.classes`` or ``None`` = unlabelled, used
     in pre-training only) and aligned ``metadata`` (DataFrame / list of dicts / None); optional
     spectrum-only examples ``spectra`` with ``spectrum_labels``.  Light curves with too few detections
-    are skipped (counted in the history).
+    are skipped (counted in the history).  With ``cfg.init_from`` the bands are encoded with the band
+    table of the model it starts from, during training and in the returned model (as its tower learned
+    them); otherwise with the live registry.
     """
+    from contextlib import nullcontext
+    from pathlib import Path
+
+    from ...data.bands import pinned_band_wavelengths
+    from ..persistence import CONFIG_NAME, read_band_table
+
+    table = read_band_table(Path(cfg.init_from) / CONFIG_NAME) if cfg.init_from is not None else None
+    with pinned_band_wavelengths(table) if table is not None else nullcontext():
+        model, hist = _train(cfg, lightcurves, labels, metadata, spectra, spectrum_labels, device, log)
+    if table is not None:
+        model.pin_band_wavelengths(table)
+    return model, hist
+
+
+def _train(cfg, lightcurves, labels, metadata, spectra, spectrum_labels, device, log):
     mc = cfg.model
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -98,6 +115,8 @@ def train_applecider(cfg: AppleCiderTrainConfig, lightcurves, labels, metadata=N
         init_photometry_from(model, cfg.init_from)
         log(f"[applecider] photometry tower + embedding head initialised from {cfg.init_from}")
     hist["init_from"] = cfg.init_from
+    # the initialised photometry tower + embedding head learn at lr * init_lr_scale (1 without init_from)
+    init_scale = cfg.init_lr_scale if cfg.init_from is not None else 1.0
     model = model.to(device)
     d = mc.photometry.d_model
     pc = mc.photometry
@@ -111,8 +130,8 @@ def train_applecider(cfg: AppleCiderTrainConfig, lightcurves, labels, metadata=N
     # stage 1: masked light-curve pre-training (every light curve, labelled or not)
     if cfg.pretrain_epochs:
         head = MaskedLightCurveHead(d).to(dev)
-        opt = torch.optim.AdamW(list(model.photometry.parameters()) + list(head.parameters()), lr=cfg.lr,
-                                weight_decay=cfg.weight_decay)
+        opt = torch.optim.AdamW([{"params": list(model.photometry.parameters()), "lr": cfg.lr * init_scale},
+                                 {"params": list(head.parameters()), "lr": cfg.lr}], weight_decay=cfg.weight_decay)
         t_pre = time.monotonic() + 0.3 * 60.0 * cfg.max_minutes
         model.train()
         for ep in range(cfg.pretrain_epochs):
@@ -138,12 +157,14 @@ def train_applecider(cfg: AppleCiderTrainConfig, lightcurves, labels, metadata=N
     counts = np.bincount(np.concatenate([y[lab_idx], sy]), minlength=len(mc.classes))
     alpha = torch.from_numpy(class_balanced_weights(counts, cfg.cb_beta)).to(dev)
     hist["class_counts"] = dict(zip(mc.classes, counts.tolist()))
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    pre = set(model.photometry.parameters()) | set(model.embed_head.parameters())
+    groups = [[q for q in model.parameters() if q in pre], [q for q in model.parameters() if q not in pre]]
+    opt = torch.optim.AdamW([{"params": g} for g in groups], lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(lab_idx) / cfg.batch_size) + math.ceil(len(sy) / cfg.batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch + 1,
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[cfg.lr * init_scale, cfg.lr], total_steps=cfg.epochs * steps_per_epoch + 1,
                                                 pct_start=0.1)
     ema = EMA(model, cfg.ema_decay)
-    lo, hi = math.log(cfg.horizon_min), math.log(pc.horizon_days)
+    lo, hi = math.log(cfg.horizon_min), math.log(cfg.horizon_max or pc.horizon_days)
     for ep in range(cfg.epochs):
         model.train()
         batches = []
