@@ -52,6 +52,20 @@ def test_local_directory_round_trip(saved, rng):
     assert sorted(p.name for p in d.iterdir()) == ["config.json", "model.safetensors"]
 
 
+def test_bundle_weights_copies_and_registers(saved, tmp_path, monkeypatch, rng):
+    model, d = saved
+    root = tmp_path / "_weights"
+    monkeypatch.setattr(reg, "bundled_weights_dir", lambda: root)
+    spec = reg.bundle_weights(d, "tiny2", "bundled by the release helper")
+    assert sorted(p.name for p in (root / "tiny2").iterdir()) == ["config.json", "model.safetensors"]
+    assert spec.sha256["model.safetensors"] == reg.sha256_file(d / "model.safetensors")
+    loaded = ae.load_pretrained("tiny2", device="cpu")
+    lcs = [make_lightcurve(rng) for _ in range(2)]
+    np.testing.assert_allclose(loaded.embed_lightcurve(lcs), model.embed_lightcurve(lcs), atol=1e-6)
+    with pytest.raises(FileNotFoundError, match="lacks"):
+        reg.bundle_weights(tmp_path / "nowhere", "x", "missing files")
+
+
 def test_registry_bundled_and_sha(fake_bundle, rng):
     model, root = fake_bundle
     assert "tiny" in ae.list_models() and ae.list_models("ti*") == ["tiny"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from pathlib import Path
 
 
@@ -39,13 +38,9 @@ def main(argv=None):
                                              "embeddings = the first member's"})
     print(f"wrote {out} ({len(models)} members, {sum(q.numel() for q in ens.parameters())} parameters)")
     if args.register:
-        from astroembed.models.registry import bundled_weights_dir, write_registry_entry
+        from astroembed.models.registry import bundle_weights
 
-        dest = bundled_weights_dir() / "applecider"
-        dest.mkdir(parents=True, exist_ok=True)
-        for f in ("config.json", "model.safetensors"):
-            shutil.copy(out / f, dest / f)
-        print(write_registry_entry("applecider", "AppleCiDEr-style early classifier: photometry + alert metadata "
+        print(bundle_weights(out, "applecider", "AppleCiDEr-style early classifier: photometry + alert metadata "
                                    f"+ spectrum, mixture of experts; mean of {len(models)} models (one per training "
                                    "recipe, photometry towers pre-trained on simulated light curves); trained on "
                                    "ZTF BTS + OSC/SNID spectra (see docs/models/applecider.md)"))

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import time
 from pathlib import Path
 
 from astroembed.evaluate.crossfit import load_crossfit_config, run_stages
-from astroembed.models.registry import bundled_weights_dir, write_registry_entry
+from astroembed.models.registry import bundle_weights
 
 
 def main() -> None:
@@ -38,11 +37,7 @@ def main() -> None:
            for s in info]
     print(f"trained {len(log)} stage(s) in {time.perf_counter() - t0:.0f} s")
     init = info[-1]["output_dir"]
-    dest = bundled_weights_dir() / args.name
-    dest.mkdir(parents=True, exist_ok=True)
-    for f in ("config.json", "model.safetensors"):
-        shutil.copy(Path(init) / f, dest / f)
-    spec = write_registry_entry(args.name, args.description, default=args.name == "maven")
+    spec = bundle_weights(init, args.name, args.description, default=args.name == "maven")
     (out / "release.json").write_text(json.dumps({"stages": log, "sha256": spec.sha256}, indent=2))
     print(json.dumps(log, indent=2))
     print(spec)

@@ -10,10 +10,8 @@ loads it.
 from __future__ import annotations
 
 import argparse
-import shutil
-from pathlib import Path
 
-from astroembed.models.registry import bundled_weights_dir, write_registry_entry
+from astroembed.models.registry import bundle_weights
 
 DESCRIPTION = ("Transceiver: multimodal mixture-of-experts VAE (light curve <-> spectrum generation with calibrated "
                "intervals); simulation pre-trained, fine-tuned on real OSC pairs (see docs/models/transceiver.md)")
@@ -24,11 +22,7 @@ def main(argv=None) -> int:
     ap.add_argument("--model", required=True, help="directory written by tools/train_transceiver.py")
     ap.add_argument("--name", default="transceiver")
     a = ap.parse_args(argv)
-    dst = bundled_weights_dir() / a.name
-    dst.mkdir(parents=True, exist_ok=True)
-    for f in ("config.json", "model.safetensors"):
-        shutil.copy2(Path(a.model) / f, dst / f)
-    print(write_registry_entry(a.name, DESCRIPTION))
+    print(bundle_weights(a.model, a.name, DESCRIPTION))
     import astroembed as ae
 
     m = ae.load_pretrained(a.name)

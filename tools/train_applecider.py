@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import shutil
 import time
 from pathlib import Path
 
@@ -66,14 +65,10 @@ def main(argv=None):
     model.save_pretrained(out, extra_metadata=meta)
     print(f"wrote {out} ({hist['epochs_done']} epochs, {time.time() - t0:.0f} s)")
     if args.register:
-        from astroembed.models.registry import bundled_weights_dir, write_registry_entry
+        from astroembed.models.registry import bundle_weights
 
-        dest = bundled_weights_dir() / "applecider"
-        dest.mkdir(parents=True, exist_ok=True)
-        for f in ("config.json", "model.safetensors"):
-            shutil.copy(out / f, dest / f)
         sim = " (photometry tower pre-trained on simulated light curves)" if cfg.init_from else ""
-        print(write_registry_entry("applecider", "AppleCiDEr-style early classifier: photometry + alert metadata "
+        print(bundle_weights(out, "applecider", "AppleCiDEr-style early classifier: photometry + alert metadata "
                                    f"+ spectrum, mixture of experts; trained on ZTF BTS + OSC/SNID spectra{sim} "
                                    "(see docs/models/applecider.md)"))
 

@@ -118,6 +118,23 @@ def write_registry_entry(name: str, description: str, *, weights_root: Path | No
     return ModelSpec(name=name, **raw[name])
 
 
+def bundle_weights(src, name: str, description: str, *, default: bool = False,
+                   weights_root: Path | None = None) -> ModelSpec:
+    """Copy a trained model directory's ``config.json`` + ``model.safetensors`` into the bundled weights
+    folder ``name`` and record them with :func:`write_registry_entry` (the release step of the tools)."""
+    import shutil
+
+    src = Path(src)
+    missing = [f for f in WEIGHT_FILES if not (src / f).is_file()]
+    if missing:
+        raise FileNotFoundError(f"bundle_weights: {src} lacks {missing}; pass a directory written by save_pretrained")
+    dest = (Path(weights_root) if weights_root is not None else bundled_weights_dir()) / name
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in WEIGHT_FILES:
+        shutil.copyfile(src / f, dest / f)
+    return write_registry_entry(name, description, weights_root=weights_root, default=default)
+
+
 if __name__ == "__main__":  # pragma: no cover
     import sys
 
