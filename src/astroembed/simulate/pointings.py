@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.photometry import AB_ZEROPOINT_UJY
+from .surveys import observe_at_depth  # re-exported: the noise model at given per-visit depths
 
 __all__ = ["FORMAT", "PointingHistory", "load_pointings", "write_pointings", "default_pointings_path",
            "observe_at_depth", "check_pointings", "pointing_schedule", "BUILD_HINT"]
@@ -247,11 +247,3 @@ def pointing_schedule(ph: PointingHistory, sv, t0: float, t1: float, ra: float, 
     return t, col, ph.m5[idx]
 
 
-def observe_at_depth(rng: np.random.Generator, sv, true_flux: np.ndarray, m5: np.ndarray):
-    """Noisy fluxes and errors (µJy) at given per-visit 5σ depths (same noise model as
-    :func:`astroembed.simulate.surveys.observe`: sky from the depth, source Poisson, calibration floor)."""
-    f5 = 10.0 ** (-0.4 * (m5 - AB_ZEROPOINT_UJY))
-    pos = np.maximum(true_flux, 0.0)
-    err = np.sqrt((f5 / 5.0) ** 2 + pos * sv.ujy_per_electron + (sv.floor * pos) ** 2)
-    flux = true_flux + err * rng.standard_normal(len(true_flux))
-    return flux, err, m5

@@ -35,7 +35,7 @@ from .seds import (
     sed_shape,
     temperature_curve,
 )
-from .surveys import Survey, get_survey, observe, schedule
+from .surveys import Survey, get_survey, observe, observe_at_depth, schedule
 from .templates import load_templates
 
 __all__ = ["SimConfig", "make_config", "simulate_event", "simulate_events", "model_flux"]
@@ -267,7 +267,7 @@ def simulate_event(cfg: SimConfig, index: int) -> dict:
             if m5_visit is None:
                 flux, err, m5 = observe(rng, sv, true, bidx)
             else:
-                flux, err, m5 = _observe_at_depth(rng, sv, true, m5_visit)
+                flux, err, m5 = observe_at_depth(rng, sv, true, m5_visit)
             det = flux / err >= 5.0
             n_det = int(det.sum())
             if n_det < cfg.min_detections:
@@ -352,12 +352,6 @@ def _pointing_schedule(path, sv, t0, t1, ra, dec):
     from .pointings import load_pointings, pointing_schedule
 
     return pointing_schedule(load_pointings(path), sv, t0, t1, ra, dec)
-
-
-def _observe_at_depth(rng, sv, true, m5):
-    from .pointings import observe_at_depth
-
-    return observe_at_depth(rng, sv, true, m5)
 
 
 def _interp_bands(ph, bidx, nodes, colour):

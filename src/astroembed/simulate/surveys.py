@@ -130,6 +130,12 @@ def observe(rng: np.random.Generator, sv: Survey, true_flux: np.ndarray, band_id
     """Noisy fluxes, errors (µJy) and the 5σ limiting magnitude of each observation."""
     m5 = np.array([sv.m5[b] for b in sv.bands])[band_idx] + sv.m5_sigma * rng.standard_normal(len(band_idx))
     m5 = np.minimum(np.maximum(m5, sv.m5_range[0]), sv.m5_range[1])
+    return observe_at_depth(rng, sv, true_flux, m5)
+
+
+def observe_at_depth(rng: np.random.Generator, sv: Survey, true_flux: np.ndarray, m5: np.ndarray):
+    """Noisy fluxes, errors (µJy) and ``m5`` at given per-observation 5σ depths (the module's noise model:
+    sky from the depth, source Poisson, calibration floor); :func:`observe` draws the depths first."""
     f5 = 10.0 ** (-0.4 * (m5 - AB_ZEROPOINT_UJY))
     pos = np.maximum(true_flux, 0.0)
     err = np.sqrt((f5 / 5.0) ** 2 + pos * sv.ujy_per_electron + (sv.floor * pos) ** 2)
