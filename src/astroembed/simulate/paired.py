@@ -18,7 +18,7 @@ import numpy as np
 
 from .dataset import SimulatedDataset
 from .filters import photometry_matrix
-from .simulator import _brightness, _interp_bands, make_config, simulate_events
+from .simulator import _brightness, _interp_bands, _peak_mags, make_config, simulate_events
 from .surveys import get_survey, observe, schedule
 
 __all__ = ["observe_counterpart", "simulate_paired"]
@@ -45,8 +45,7 @@ def observe_counterpart(event: dict, rng: np.random.Generator, survey="lsst", *,
             break
     else:
         return None
-    with np.errstate(divide="ignore"):
-        peak_mags = 23.9 - 2.5 * np.log10(np.max(colour * _brightness(cls, m["nodes"], m["params"])[:, None], axis=0))
+    peak_mags = _peak_mags(cls, m["nodes"], m["params"], colour)
     truth = {k: v for k, v in event["truth"].items() if not k.startswith("peak_mag_")}
     truth.update(object_id=f"{sv.name}-{truth['object_id']}", survey=sv.name, n_obs=int(len(times)),
                  n_det=int(det.sum()), pair_id=truth["object_id"])

@@ -245,8 +245,7 @@ def simulate_event(cfg: SimConfig, index: int) -> dict:
             temps = temperature_curve(nodes, tph, tT, p["temp_scale"])
             shape = sed_shape(cls, _features(lib, sn, nodes, p, True), temps, p["host_av"], True)
             colour = amp * (shape @ W.T)  # (n_node, n_band): µJy per unit L
-            with np.errstate(divide="ignore"):
-                peak_mags = 23.9 - 2.5 * np.log10((colour * _brightness(cls, nodes, p)[:, None]).max(axis=0))
+            peak_mags = _peak_mags(cls, nodes, p, colour)
             if peak_mags.min() > mag_cut:
                 continue
             n_peak += 1
@@ -352,6 +351,12 @@ def _pointing_schedule(path, sv, t0, t1, ra, dec):
     from .pointings import load_pointings, pointing_schedule
 
     return pointing_schedule(load_pointings(path), sv, t0, t1, ra, dec)
+
+
+def _peak_mags(cls, nodes, params, colour) -> np.ndarray:
+    """Peak AB magnitude per band of the model light curve (max over the SED nodes; inf if never bright)."""
+    with np.errstate(divide="ignore"):
+        return 23.9 - 2.5 * np.log10((colour * _brightness(cls, nodes, params)[:, None]).max(axis=0))
 
 
 def _interp_bands(ph, bidx, nodes, colour):
