@@ -7,21 +7,14 @@ unknown and missing keys.  Units: days for times and phases, Å for wavelengths.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...config import StrictConfig, check_int, check_positive, config_sha256
+from ...config import StrictConfig, check_int, check_number, check_positive, config_sha256
 from ...data.preprocess import LightCurvePreprocessConfig, SpectrumPreprocessConfig
 from ...errors import ConfigError
 
 __all__ = ["TransceiverConfig", "LEGACY_DEFAULTS", "config_sha256"]
-
-
-def _num(where: str, v, lo: float | None = None, hi: float | None = None) -> None:
-    if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or \
-            (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise ConfigError(f"{where}: must be a finite number in [{lo}, {hi}], got {v!r}")
 
 
 def _default_lc_pre() -> LightCurvePreprocessConfig:
@@ -141,14 +134,14 @@ class TransceiverConfig(StrictConfig):
         if self.decoder_dim % self.decoder_heads:
             raise ConfigError(f"{w}.decoder_heads: decoder_dim={self.decoder_dim} must be divisible by "
                               f"decoder_heads={self.decoder_heads}")
-        _num(f"{w}.dropout", self.dropout, 0.0, 0.9)
-        _num(f"{w}.obs_dropout_max", self.obs_dropout_max, 0.0, 0.95)
-        _num(f"{w}.phase_dropout", self.phase_dropout, 0.0, 1.0)
-        _num(f"{w}.beta", self.beta, 0.0, 100.0)
-        _num(f"{w}.lc_likelihood_weight", self.lc_likelihood_weight, 0.0, 1e4)
-        _num(f"{w}.free_bits", self.free_bits, 0.0, 100.0)
-        _num(f"{w}.contrastive_weight", self.contrastive_weight, 0.0, 1e4)
-        _num(f"{w}.contrastive_temperature", self.contrastive_temperature, 1e-3, 10.0)
+        check_number(f"{w}.dropout", self.dropout, 0.0, 0.9)
+        check_number(f"{w}.obs_dropout_max", self.obs_dropout_max, 0.0, 0.95)
+        check_number(f"{w}.phase_dropout", self.phase_dropout, 0.0, 1.0)
+        check_number(f"{w}.beta", self.beta, 0.0, 100.0)
+        check_number(f"{w}.lc_likelihood_weight", self.lc_likelihood_weight, 0.0, 1e4)
+        check_number(f"{w}.free_bits", self.free_bits, 0.0, 100.0)
+        check_number(f"{w}.contrastive_weight", self.contrastive_weight, 0.0, 1e4)
+        check_number(f"{w}.contrastive_temperature", self.contrastive_temperature, 1e-3, 10.0)
         for name in ("time_base", "wave_base", "min_scale", "prior_scale", "max_phase_gap"):
             check_positive(f"{w}.{name}", getattr(self, name))
         if not isinstance(self.phase_range, tuple):
