@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...config import StrictConfig, check_int, check_positive, check_prob, sub_config
+from ...config import StrictConfig, check_int, check_number, check_positive, check_prob, sub_config
 from ...errors import ConfigError
 
 __all__ = ["PhotometryConfig", "MetadataConfig", "SpectrumTowerConfig", "FusionConfig", "AppleCiderConfig",
@@ -262,18 +262,14 @@ class AppleCiderTrainConfig(StrictConfig):
         for k in ("lr", "max_minutes", "horizon_min"):
             check_positive(f"{w}.{k}", getattr(self, k))
         check_positive(f"{w}.focal_gamma", self.focal_gamma, allow_zero=True)
-        hm = self.horizon_max
-        if hm is not None and (isinstance(hm, bool) or not isinstance(hm, (int, float)) or not hm > self.horizon_min
-                               or hm > self.model.photometry.horizon_days):
-            raise ConfigError(f"{w}.horizon_max: must be null or in (horizon_min={self.horizon_min}, photometry "
-                              f"horizon_days={self.model.photometry.horizon_days}] days, got {hm!r}")
+        if self.horizon_max is not None:  # in (horizon_min, photometry horizon_days] days
+            check_number(f"{w}.horizon_max", self.horizon_max, self.horizon_min, self.model.photometry.horizon_days,
+                         lo_open=True)
         if self.init_from is not None and (not isinstance(self.init_from, str) or not self.init_from):
             raise ConfigError(f"{w}.init_from: must be null or a non-empty directory path, got {self.init_from!r}")
-        sc = self.init_lr_scale
-        if isinstance(sc, bool) or not isinstance(sc, (int, float)) or not 0.0 < sc <= 1.0:
-            raise ConfigError(f"{w}.init_lr_scale: must be a number in (0, 1], got {sc!r}")
-        if self.init_from is None and sc != 1.0:
-            raise ConfigError(f"{w}.init_lr_scale: {sc!r} has no effect without init_from; set it to 1.0")
+        check_number(f"{w}.init_lr_scale", self.init_lr_scale, 0.0, 1.0, lo_open=True)
+        if self.init_from is None and self.init_lr_scale != 1.0:
+            raise ConfigError(f"{w}.init_lr_scale: {self.init_lr_scale!r} has no effect without init_from; set it to 1.0")
 
     @classmethod
     def from_file(cls, path, **overrides) -> AppleCiderTrainConfig:
