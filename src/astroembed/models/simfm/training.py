@@ -82,33 +82,30 @@ def supervised_contrastive_loss(z: torch.Tensor, y: torch.Tensor, survey: torch.
     """SupCon on unit-normalised ``z`` (B, D): positives of an anchor are the objects of the same class
     from a *different* survey; the denominator runs over every other object.  Anchors without a
     positive are skipped (0 when none has one)."""
-    z = nn.functional.normalize(z.float(), dim=-1)
-    sim = z @ z.T / temperature
-    eye = torch.eye(len(z), dtype=torch.bool, device=z.device)
-    sim = sim.masked_fill(eye, -1e9)
-    logp = sim - torch.logsumexp(sim, dim=1, keepdim=True)
     pos = (y[:, None] == y[None, :]) & (survey[:, None] != survey[None, :]) & (y[:, None] >= 0)
-    n_pos = pos.sum(1)
-    has = n_pos > 0
-    if not bool(has.any()):
-        return z.sum() * 0.0
-    per_anchor = -(logp * pos).sum(1)[has] / n_pos[has]
-    return per_anchor.mean()
+    return _contrastive_with_positives(z, pos, temperature)
 
 
 def pair_contrastive_loss(z: torch.Tensor, pair: torch.Tensor, temperature: float) -> torch.Tensor:
     """InfoNCE on unit-normalised ``z`` (B, D): an anchor's positive is the other member of its pair
     (``pair`` id >= 0, the same id in the batch); every other object of the batch is a negative.  Anchors
     whose partner is not in the batch are skipped (0 when none has one)."""
-    z = nn.functional.normalize(z.float(), dim=-1)
-    sim = (z @ z.T / temperature).masked_fill(torch.eye(len(z), dtype=torch.bool, device=z.device), -1e9)
     pos = (pair[:, None] == pair[None, :]) & (pair[:, None] >= 0)
     pos.fill_diagonal_(False)
-    has = pos.any(1)
+    return _contrastive_with_positives(z, pos, temperature)
+
+
+def _contrastive_with_positives(z: torch.Tensor, pos: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Mean over anchors with a positive of −mean log softmax (cosine / ``temperature``, self excluded) of
+    their positives ``pos`` (B, B bool, diagonal False); 0 (with a gradient path) when no anchor has one."""
+    z = nn.functional.normalize(z.float(), dim=-1)
+    sim = (z @ z.T / temperature).masked_fill(torch.eye(len(z), dtype=torch.bool, device=z.device), -1e9)
+    n_pos = pos.sum(1)
+    has = n_pos > 0
     if not bool(has.any()):
         return z.sum() * 0.0
     logp = sim - torch.logsumexp(sim, dim=1, keepdim=True)
-    return (-(logp * pos).sum(1)[has] / pos.sum(1)[has]).mean()
+    return (-(logp * pos).sum(1)[has] / n_pos[has]).mean()
 
 
 def _unit_batches(units: list[np.ndarray], lengths: np.ndarray, batch_size: int,
