@@ -158,7 +158,7 @@ class AnomalyDetector:
             forest = IsolationForest(n_estimators=self.n_estimators, max_samples=self.max_samples,
                                      random_state=self.seed).fit(Xc)
             return forest, Xc.min(0), Xc.max(0), np.maximum(Xc.std(0), 1e-6)
-        Xn = Xc / np.maximum(np.linalg.norm(Xc, axis=1, keepdims=True), 1e-12)
+        Xn = _unit_rows(Xc)
         if self.method == "lof":
             from sklearn.neighbors import LocalOutlierFactor
 
@@ -202,16 +202,18 @@ class AnomalyDetector:
             parts = [{c: (v - mu) / sd for c, v in sub.class_scores(X).items()}
                      for sub, mu, sd in self._fitted.values()]
             return {c: np.mean([p[c] for p in parts], axis=0) for c in self.classes_}
+        if self.method in ("knn", "lof"):  # both work on the L2-normalised embedding: normalise once
+            X = _unit_rows(X)
         return {c: self._class_score(self._fitted[c], X) for c in self.classes_}
 
     def _class_score(self, fitted, X) -> np.ndarray:
+        """Per-class score of ``X`` (already L2-normalised for ``knn`` / ``lof``)."""
         if self.method == "mahalanobis":
             mean, precision = fitted
             d = X - mean
             return np.einsum("ij,jk,ik->i", d, precision, d)
         if self.method == "lof":
-            Xn = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-            return -fitted.score_samples(Xn)
+            return -fitted.score_samples(X)
         if self.method == "mcif":
             forest, lo, hi, sd = fitted
             score = -forest.score_samples(X)
@@ -219,11 +221,15 @@ class AnomalyDetector:
                 excess = (np.maximum(X - hi, 0.0) + np.maximum(lo - X, 0.0)) / sd
                 score = score + np.sqrt((excess ** 2).sum(axis=1))
             return score
-        Xn = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-        dist = 1.0 - Xn @ fitted.T
+        dist = 1.0 - X @ fitted.T
         k = min(self.n_neighbors, fitted.shape[0])
         return np.sort(np.partition(dist, k - 1, axis=1)[:, :k], axis=1).mean(axis=1)
 
     def _require_fit(self) -> None:
         if self.classes_ is None:
             raise RuntimeError("AnomalyDetector: call fit(lightcurves, labels) on normal objects before score()")
+
+
+def _unit_rows(X: np.ndarray) -> np.ndarray:
+    """Rows of ``X`` scaled to unit L2 norm (zero rows stay zero)."""
+    return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
