@@ -116,11 +116,15 @@ NOISE_FLOOR, NOISE_M5_SIGMA = 0.02, 0.4
 def noise_model_magerr(m5_median, e, floor=NOISE_FLOOR, m5_sigma=NOISE_M5_SIGMA, n=100_000, seed=0):
     """Median magerr per bin of :data:`NOISE_EDGES` of model detections (S/N >= 5) with the simulator's
     ZTF noise law (true magnitudes uniform in 16-21.5, m5 ~ N(m5_median, m5_sigma) clipped to 19-21.4)."""
+    from dataclasses import replace
+
+    from .surveys import get_survey, observe_at_depth
+
     rng = np.random.default_rng(seed)
     flux = 10.0 ** (-0.4 * (rng.uniform(16.0, 21.5, n) - 23.9))
-    f5 = 10.0 ** (-0.4 * (np.clip(m5_median + m5_sigma * rng.standard_normal(n), 19.0, 21.4) - 23.9))
-    err = np.sqrt((f5 / 5.0) ** 2 + flux * e + (floor * flux) ** 2)
-    meas = flux + err * rng.standard_normal(n)
+    m5 = np.clip(m5_median + m5_sigma * rng.standard_normal(n), 19.0, 21.4)
+    sv = replace(get_survey("ztf"), ujy_per_electron=e, floor=floor)  # the simulator's noise law, these values
+    meas, err, _ = observe_at_depth(rng, sv, flux, m5)
     det = meas / err >= 5.0
     mag, magerr = 23.9 - 2.5 * np.log10(meas[det]), 1.0857 * err[det] / meas[det]
     idx = np.digitize(mag, NOISE_EDGES) - 1
